@@ -78,14 +78,20 @@ export function parseManifest(bytes: Uint8Array, mediaTypeHint?: string, what = 
   }
   if (isIndexMediaType(mt)) {
     if (!Array.isArray(v.manifests)) problems.push('manifests: must be an array');
-    else v.manifests.forEach((d, i) => checkDescriptor(d, `manifests[${i}]`, problems));
+    else
+      v.manifests.forEach((d, i) => {
+        checkDescriptor(d, `manifests[${i}]`, problems);
+      });
     if (v.subject !== undefined) checkDescriptor(v.subject, 'subject', problems);
     fail(problems, what);
     return { kind: 'index', mediaType: mt, index: v as unknown as ImageIndex };
   }
   checkDescriptor(v.config, 'config', problems);
   if (!Array.isArray(v.layers)) problems.push('layers: must be an array');
-  else v.layers.forEach((d, i) => checkDescriptor(d, `layers[${i}]`, problems));
+  else
+    v.layers.forEach((d, i) => {
+      checkDescriptor(d, `layers[${i}]`, problems);
+    });
   if (v.subject !== undefined) checkDescriptor(v.subject, 'subject', problems);
   fail(problems, what);
   return { kind: 'manifest', mediaType: mt, manifest: v as unknown as ImageManifest };
