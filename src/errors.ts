@@ -40,6 +40,8 @@ export const ERROR_CODES = [
   'ABORTED',
   'NOT_IMPLEMENTED',
   'INTERNAL',
+  // image filesystem (src/fs)
+  'FILE_NOT_FOUND',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

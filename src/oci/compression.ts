@@ -1,11 +1,12 @@
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
-import { VouchError } from '../errors.ts';
+import { isVouchError, VouchError } from '../errors.ts';
 import { type Compression, sniffCompression } from './media-types.ts';
 
 /**
  * Decompress a stream. With `compression: 'auto'` the first bytes decide (archives and some
- * registries label layers wrongly). Corrupt input becomes a LAYER_INVALID error.
+ * registries label layers wrongly). Corrupt input becomes LAYER_INVALID; an error of the input
+ * itself (a failed digest check, a read error) comes out unchanged.
  */
 export async function* decompress(
   src: AsyncIterable<Uint8Array>,
@@ -18,35 +19,40 @@ export async function* decompress(
   if (first.done) return;
   const head = first.value;
   const kind = compression === 'auto' ? sniffCompression(head) : compression;
-  const rest: AsyncIterable<Uint8Array> = {
-    [Symbol.asyncIterator]: () => ({
-      next: () => it.next(),
-      return: async (v?: unknown) => (it.return ? it.return(v) : { done: true as const, value: undefined }),
-    }),
-  };
   async function* all(): AsyncGenerator<Uint8Array> {
     yield head;
-    yield* rest;
+    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
   }
   if (kind === 'none') {
     yield* all();
     return;
   }
-  const z = kind === 'gzip' ? createGunzip() : createZstdDecompress();
-  const out = Readable.from(all()).pipe(z);
+  const z =
+    kind === 'gzip'
+      ? createGunzip({ chunkSize: 256 * 1024 })
+      : createZstdDecompress({ chunkSize: 256 * 1024 });
+  // pipeline() destroys every stream with the first error, so an input failure ends the output too.
+  let inputError: unknown;
+  const input = Readable.from(all());
+  input.on('error', (e) => {
+    inputError ??= e;
+  });
+  const out = pipeline(input, z, () => {});
   try {
     for await (const chunk of out) yield chunk as Uint8Array;
   } catch (e) {
-    if (
-      (e as { code?: string }).code?.startsWith('Z_') ||
-      (e as { code?: string }).code?.startsWith('ERR_')
-    ) {
+    if (inputError !== undefined) throw inputError;
+    if (isVouchError(e)) throw e;
+    const code = String((e as { code?: unknown }).code ?? '');
+    if (code.startsWith('Z_') || code.startsWith('ZSTD_') || code.startsWith('ERR_')) {
       throw new VouchError('LAYER_INVALID', `${what}: corrupt ${kind} data (${(e as Error).message})`, {
         cause: e,
       });
     }
     throw e;
   } finally {
+    input.destroy();
     z.destroy();
+    await it.return?.();
   }
 }

@@ -1,0 +1,17 @@
+#!/bin/sh
+# Installs the Debian packages the test suite drives for real: the CNCF distribution registry,
+# skopeo (independent client/oracle), htpasswd (registry auth) and openssl (TLS tests).
+# Safe to re-run: does nothing when everything is present.
+set -eu
+need=""
+command -v docker-registry >/dev/null 2>&1 || need="$need docker-registry"
+command -v skopeo >/dev/null 2>&1 || need="$need skopeo"
+command -v htpasswd >/dev/null 2>&1 || need="$need apache2-utils"
+command -v openssl >/dev/null 2>&1 || need="$need openssl"
+command -v tar >/dev/null 2>&1 || need="$need tar"
+[ -z "$need" ] && exit 0
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "installing:$need"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $need >/dev/null

@@ -1,0 +1,88 @@
+import { type CopyEvent, copyImage } from '../../copy/copy.ts';
+import { VouchError } from '../../errors.ts';
+import type { Compression } from '../../oci/media-types.ts';
+import { openDestination, openSource } from '../../transport/open.ts';
+import { type CliIO, ExitCode, humanSize, println } from '../io.ts';
+import type { Command } from '../main.ts';
+import { needPositionals, openOptions, platformOf, platformOption, registryOptions } from './common.ts';
+
+export const copyCommand: Command = {
+  name: 'copy',
+  summary:
+    'Copy an image or a whole index from SRC to DST. Without --format/--compress, digests are unchanged.',
+  usage:
+    'copy SRC DST [--platform os/arch[/variant] | --all] [--format oci|docker] [--compress gzip|zstd|none]',
+  help: [
+    'Every blob and manifest is checked against its digest while it streams; the destination tag is',
+    'written last, so a failed copy never leaves a tag pointing at a partial image.',
+    '',
+    'Examples:',
+    '  vouch copy oci:./layout:1.0 127.0.0.1:5000/app:1.0',
+    '  vouch copy docker://127.0.0.1:5000/app:1.0 docker-archive:app.tar:app:1.0 --platform linux/arm64',
+    '  vouch copy oci:./multi:1.0 oci-archive:multi.tar:1.0 --all',
+  ].join('\n'),
+  options: {
+    ...platformOption,
+    all: {
+      type: 'boolean',
+      description: 'copy every platform of an index (the default when DST can hold an index)',
+    },
+    format: { type: 'string', description: 'rewrite manifests as oci or docker (changes digests)' },
+    compress: { type: 'string', description: 'recompress layers: gzip, zstd or none (changes digests)' },
+    json: { type: 'boolean', description: 'print the result as JSON' },
+    ...registryOptions,
+  },
+  async run({ values, positionals }, io: CliIO) {
+    const [src, dst] = needPositionals(positionals, ['SRC', 'DST'], this.usage);
+    const format = values.format;
+    if (format !== undefined && format !== 'oci' && format !== 'docker') {
+      throw new VouchError('USAGE', `--format must be oci or docker, not "${String(format)}"`);
+    }
+    const compress = values.compress;
+    if (compress !== undefined && !['gzip', 'zstd', 'none'].includes(String(compress))) {
+      throw new VouchError('USAGE', `--compress must be gzip, zstd or none, not "${String(compress)}"`);
+    }
+    if (values.all && values.platform)
+      throw new VouchError('USAGE', '--all and --platform exclude each other');
+    const oo = openOptions(values, io.env);
+    const source = await openSource(src!, oo);
+    try {
+      const dest = await openDestination(dst!, oo);
+      try {
+        const platform = values.all ? 'all' : platformOf(values);
+        const started = Date.now();
+        const result = await copyImage(source, dest, {
+          ...(platform ? { platform } : {}),
+          ...(format ? { format: format as 'oci' | 'docker' } : {}),
+          ...(compress ? { compression: compress as Compression } : {}),
+          ...(io.stderr.isTTY ? { onEvent: (e: CopyEvent) => progress(e, io) } : {}),
+        });
+        const seconds = (Date.now() - started) / 1000;
+        if (values.json) {
+          println(
+            io.stdout,
+            JSON.stringify({ source: source.name, destination: dest.name, ...result, seconds }, null, 2),
+          );
+        } else {
+          println(io.stdout, `Copied ${source.name} to ${dest.name}`);
+          println(io.stdout, `  digest: ${result.descriptor.digest} (${result.descriptor.mediaType})`);
+          if (result.images.length > 1) println(io.stdout, `  images: ${result.images.length}`);
+          println(io.stdout, `  transferred: ${humanSize(result.bytes)} in ${seconds.toFixed(1)} s`);
+        }
+      } finally {
+        await dest.close();
+      }
+    } finally {
+      await source.close();
+    }
+    return ExitCode.Ok;
+  },
+};
+
+function progress(e: CopyEvent, io: CliIO): void {
+  if (e.type === 'blob-done') {
+    println(io.stderr, `${e.skipped ? 'exists ' : 'copied '} ${e.digest.slice(0, 19)} ${humanSize(e.size)}`);
+  } else if (e.type === 'manifest') {
+    println(io.stderr, `manifest ${e.digest.slice(0, 19)}`);
+  }
+}

@@ -1,0 +1,128 @@
+import { type ParseArgsOptionDescriptor, parseArgs } from 'node:util';
+import { isVouchError, type VouchError } from '../errors.ts';
+import { type CliIO, ExitCode, println } from './io.ts';
+
+/** A parseArgs option plus the text `--help` shows for it. */
+export type OptionSpec = ParseArgsOptionDescriptor & { description: string };
+
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  /** Longer help: what it does, examples. */
+  help: string;
+  options: Record<string, OptionSpec>;
+  run(args: { values: Record<string, unknown>; positionals: string[] }, io: CliIO): Promise<number>;
+}
+
+/** Commands load lazily so `vouch --help` stays instant. */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  copy: async () => (await import('./commands/copy.ts')).copyCommand,
+  inspect: async () => (await import('./commands/inspect.ts')).inspectCommand,
+  flatten: async () => (await import('./commands/flatten.ts')).flattenCommand,
+  demo: async () => (await import('./commands/demo.ts')).demoCommand,
+};
+
+const SUMMARIES: Record<keyof typeof COMMANDS, string> = {
+  copy: 'Copy an image or index between layouts, archives and registries, digests unchanged',
+  inspect: 'Show an image: digest, platforms, config, layers and sizes',
+  flatten: 'Squash an image into one layer, keeping all its config',
+  demo: 'Run vouch end to end on a bundled example (no network, no daemon)',
+};
+
+function topHelp(): string {
+  const lines = [
+    'vouch - build, check, sign and verify container images (SLSA Level 3 supply chain)',
+    '',
+    'Usage: vouch <command> [options]',
+    '',
+    'Commands:',
+    ...Object.entries(SUMMARIES).map(([n, s]) => `  ${n.padEnd(10)} ${s}`),
+    '',
+    'Image names (as skopeo):',
+    '  oci:DIR[:TAG]               OCI image layout directory',
+    '  oci-archive:FILE[:TAG]      OCI image layout in a tar file',
+    '  docker-archive:FILE[:REF]   `docker save` tarball (REF or @N picks one image)',
+    '  docker://REF or REF         a registry, e.g. 127.0.0.1:5000/app:1.0 or debian@sha256:...',
+    '',
+    'Global options: --help, --version, --debug (show causes and stacks)',
+    'Exit codes: 0 success, 1 failure, 2 usage error, 70 internal error',
+    '',
+    'Run `vouch <command> --help` for details.',
+  ];
+  return lines.join('\n');
+}
+
+function commandHelp(c: Command): string {
+  const opts = Object.entries(c.options).map(([name, o]) => {
+    const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ' VALUE' : ''}`;
+    return `  ${flag.padEnd(28)} ${o.description}`;
+  });
+  return [`Usage: vouch ${c.usage}`, '', c.summary, '', c.help, '', 'Options:', ...opts].join('\n');
+}
+
+export async function main(argv: string[], io: CliIO): Promise<number> {
+  const debug = argv.includes('--debug');
+  const args = argv.filter((a) => a !== '--debug');
+  const [name, ...rest] = args;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const which = name === 'help' ? rest[0] : undefined;
+    if (which && COMMANDS[which]) {
+      println(io.stdout, commandHelp(await COMMANDS[which]()));
+      return ExitCode.Ok;
+    }
+    println(io.stdout, topHelp());
+    return name === undefined ? ExitCode.Usage : ExitCode.Ok;
+  }
+  if (name === '--version' || name === 'version') {
+    const { version } = (await import('../../package.json', { with: { type: 'json' } })).default;
+    println(io.stdout, `vouch ${version} (node ${process.version})`);
+    return ExitCode.Ok;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    println(io.stderr, `vouch: unknown command "${name}". Commands: ${Object.keys(COMMANDS).join(', ')}`);
+    return ExitCode.Usage;
+  }
+  const command = await load();
+  if (rest.includes('--help') || rest.includes('-h')) {
+    println(io.stdout, commandHelp(command));
+    return ExitCode.Ok;
+  }
+  let parsed: { values: Record<string, unknown>; positionals: string[] };
+  try {
+    const options = Object.fromEntries(
+      Object.entries(command.options).map(([k, { description: _d, ...o }]) => [k, o]),
+    );
+    parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    println(io.stderr, `vouch ${name}: ${(e as Error).message}`);
+    println(io.stderr, `Usage: vouch ${command.usage}  (see vouch ${name} --help)`);
+    return ExitCode.Usage;
+  }
+  try {
+    return await command.run(parsed, io);
+  } catch (e) {
+    return report(e, name, io, debug);
+  }
+}
+
+function report(e: unknown, name: string, io: CliIO, debug: boolean): number {
+  if (isVouchError(e)) {
+    const ve = e as VouchError;
+    println(io.stderr, `vouch ${name}: error [${ve.code}]: ${ve.message}`);
+    if (ve.hint) println(io.stderr, `  hint: ${ve.hint}`);
+    if (debug) {
+      let c: unknown = ve.cause;
+      while (c) {
+        println(io.stderr, `  caused by: ${c instanceof Error ? (c.stack ?? c.message) : String(c)}`);
+        c = c instanceof Error ? c.cause : undefined;
+      }
+    }
+    return ve.code === 'USAGE' ? ExitCode.Usage : ExitCode.Failure;
+  }
+  println(io.stderr, `vouch ${name}: internal error: ${e instanceof Error ? e.message : String(e)}`);
+  if (debug && e instanceof Error && e.stack) println(io.stderr, e.stack);
+  else println(io.stderr, '  (run again with --debug for details; please report this as a bug)');
+  return ExitCode.Internal;
+}

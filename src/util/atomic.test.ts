@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { isVouchError, VouchError } from '../errors.ts';
+import { createAtomicWriteStream, tempPathFor, writeFileAtomic, writeStreamAtomic } from './atomic.ts';
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vouch-atomic-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('tempPathFor stays in the same directory with a .tmp suffix', () => {
+  const t = tempPathFor('/a/b/file.json');
+  assert.match(t, /^\/a\/b\/file\.json\.[0-9a-f]{12}\.tmp$/);
+  assert.notEqual(tempPathFor('/a/b/file.json'), t);
+});
+
+test('writeFileAtomic creates and replaces a file, leaving no temp', async () => {
+  const p = join(dir, 'x.json');
+  await writeFileAtomic(p, 'one');
+  assert.equal(await readFile(p, 'utf8'), 'one');
+  await writeFileAtomic(p, new TextEncoder().encode('two'));
+  assert.equal(await readFile(p, 'utf8'), 'two');
+  assert.deepEqual(
+    (await readdir(dir)).filter((f) => f.startsWith('x.json')),
+    ['x.json'],
+  );
+});
+
+test('a failing source leaves the old file and no temp', async () => {
+  const p = join(dir, 'keep.bin');
+  await writeFile(p, 'old');
+  async function* failing(): AsyncGenerator<Uint8Array> {
+    yield new Uint8Array([1, 2, 3]);
+    throw new VouchError('DIGEST_MISMATCH', 'bad');
+  }
+  await assert.rejects(writeStreamAtomic(p, failing()), (e) => isVouchError(e, 'DIGEST_MISMATCH'));
+  assert.equal(await readFile(p, 'utf8'), 'old');
+  assert.deepEqual(
+    (await readdir(dir)).filter((f) => f.startsWith('keep.bin')),
+    ['keep.bin'],
+  );
+});
+
+test('an aborted signal stops the write with ABORTED and cleans up', async () => {
+  const p = join(dir, 'aborted.bin');
+  const ac = new AbortController();
+  async function* slow(): AsyncGenerator<Uint8Array> {
+    yield new Uint8Array(10);
+    ac.abort();
+    yield new Uint8Array(10);
+  }
+  await assert.rejects(writeStreamAtomic(p, slow(), { signal: ac.signal }), (e) =>
+    isVouchError(e, 'ABORTED'),
+  );
+  assert.deepEqual(
+    (await readdir(dir)).filter((f) => f.startsWith('aborted.bin')),
+    [],
+  );
+});
+
+test('createAtomicWriteStream: invisible until commit, abort after commit is a no-op', async () => {
+  const p = join(dir, 'stream.bin');
+  const w = await createAtomicWriteStream(p);
+  await w.write(new Uint8Array([1, 2]));
+  await w.write(new Uint8Array([3]));
+  assert.equal(w.bytesWritten, 3);
+  await assert.rejects(readFile(p), { code: 'ENOENT' });
+  await w.commit();
+  await w.abort();
+  assert.deepEqual([...(await readFile(p))], [1, 2, 3]);
+  await assert.rejects(w.write(new Uint8Array(1)), (e) => isVouchError(e, 'INTERNAL'));
+});
+
+test('abort removes the temp file', async () => {
+  const p = join(dir, 'gone.bin');
+  const w = await createAtomicWriteStream(p);
+  await w.write(new Uint8Array([1]));
+  await w.abort();
+  await w.abort();
+  assert.deepEqual(
+    (await readdir(dir)).filter((f) => f.startsWith('gone.bin')),
+    [],
+  );
+});
+
+test('a missing directory is an IO_ERROR naming the path', async () => {
+  const p = join(dir, 'no', 'such', 'file');
+  await assert.rejects(
+    writeFileAtomic(p, 'x'),
+    (e) => isVouchError(e, 'IO_ERROR') && e.message.includes(join(dir, 'no', 'such')),
+  );
+});

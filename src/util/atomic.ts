@@ -1,0 +1,139 @@
+/**
+ * Atomic file writes: data goes to `<path>.<random>.tmp` in the same directory (so the final
+ * rename never crosses a filesystem) and only a completed write is renamed over `path`.
+ * Readers therefore see either the old file or the whole new one, never a partial file.
+ */
+import { randomBytes } from 'node:crypto';
+import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { VouchError } from '../errors.ts';
+
+export interface AtomicOptions {
+  /** File mode of the new file (before umask); default 0o644. */
+  mode?: number;
+  /** fsync the data before the rename (default true) so a crash cannot leave an empty file. */
+  fsync?: boolean;
+}
+
+/** A file being written; invisible at `path` until commit(). */
+export interface AtomicWriteStream {
+  readonly path: string;
+  readonly tempPath: string;
+  /** Bytes written so far. */
+  readonly bytesWritten: number;
+  write(chunk: Uint8Array): Promise<void>;
+  /** Close and rename over `path`. */
+  commit(): Promise<void>;
+  /** Close and delete the temp file; safe to call more than once, and after commit (no-op). */
+  abort(): Promise<void>;
+}
+
+/** The temp name used for `path`: same directory, random suffix, `.tmp` extension. */
+export function tempPathFor(path: string): string {
+  return join(dirname(path), `${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+export async function createAtomicWriteStream(
+  path: string,
+  opts: AtomicOptions = {},
+): Promise<AtomicWriteStream> {
+  const tempPath = tempPathFor(path);
+  let fh: FileHandle | undefined;
+  try {
+    // 'wx': never reuse or follow an existing file at the temp name.
+    fh = await open(tempPath, 'wx', opts.mode ?? 0o644);
+  } catch (e) {
+    throw ioError(`cannot create ${tempPath}`, e);
+  }
+  const handle = fh;
+  let state: 'open' | 'committed' | 'aborted' = 'open';
+  let written = 0;
+
+  async function closeQuietly(): Promise<void> {
+    await handle.close().catch(() => {});
+  }
+
+  return {
+    path,
+    tempPath,
+    get bytesWritten() {
+      return written;
+    },
+    async write(chunk) {
+      if (state !== 'open') throw new VouchError('INTERNAL', `write to ${path} after ${state}`);
+      let off = 0;
+      // FileHandle.write may write less than asked; loop until the chunk is out.
+      while (off < chunk.byteLength) {
+        const { bytesWritten } = await handle.write(chunk, off, chunk.byteLength - off);
+        off += bytesWritten;
+      }
+      written += chunk.byteLength;
+    },
+    async commit() {
+      if (state !== 'open') throw new VouchError('INTERNAL', `commit of ${path} after ${state}`);
+      try {
+        if (opts.fsync ?? true) await handle.sync();
+        await handle.close();
+        await rename(tempPath, path);
+        state = 'committed';
+      } catch (e) {
+        state = 'aborted';
+        await closeQuietly();
+        await unlink(tempPath).catch(() => {});
+        throw ioError(`cannot write ${path}`, e);
+      }
+    },
+    async abort() {
+      if (state !== 'open') return;
+      state = 'aborted';
+      await closeQuietly();
+      await unlink(tempPath).catch(() => {});
+    },
+  };
+}
+
+/** Write `data` to `path` atomically. */
+export async function writeFileAtomic(
+  path: string,
+  data: Uint8Array | string,
+  opts: AtomicOptions = {},
+): Promise<void> {
+  const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+  await writeStreamAtomic(path, [bytes], opts);
+}
+
+/**
+ * Drain `src` into `path` atomically: if the iteration throws (e.g. a digest check at the end
+ * of a verified() stream) or `signal` aborts, the temp file is removed and `path` is untouched.
+ * Returns the number of bytes written.
+ */
+export async function writeStreamAtomic(
+  path: string,
+  src: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  opts: AtomicOptions & { signal?: AbortSignal } = {},
+): Promise<number> {
+  checkAborted(opts.signal, path);
+  const out = await createAtomicWriteStream(path, opts);
+  try {
+    for await (const chunk of src) {
+      checkAborted(opts.signal, path);
+      await out.write(chunk);
+    }
+    await out.commit();
+    return out.bytesWritten;
+  } catch (e) {
+    await out.abort();
+    throw e;
+  }
+}
+
+function checkAborted(signal: AbortSignal | undefined, path: string): void {
+  if (signal?.aborted) {
+    throw new VouchError('ABORTED', `writing ${path} was aborted`, { cause: signal.reason });
+  }
+}
+
+function ioError(message: string, cause: unknown): VouchError {
+  const code = (cause as { code?: string }).code;
+  return new VouchError('IO_ERROR', `${message}${code ? ` (${code})` : ''}`, { cause });
+}
