@@ -184,11 +184,12 @@ async function convertImage(s: CopyState, image: Image): Promise<Descriptor> {
   const sourceFlavour = image.descriptor.mediaType === MediaType.DockerManifest ? 'docker' : 'oci';
   const flavour = caps.manifestFlavour ?? s.o.format ?? sourceFlavour;
   const want: Compression | undefined = caps.layerCompression ?? s.o.compression;
-  const configDesc: Descriptor = {
-    mediaType: flavour === 'oci' ? MediaType.OciConfig : MediaType.DockerConfig,
-    digest: image.manifest.config.digest,
-    size: image.manifest.config.size,
-  };
+  const configDesc = descriptorIn(
+    flavour,
+    flavour === 'oci' ? MediaType.OciConfig : MediaType.DockerConfig,
+    image.manifest.config.digest,
+    image.manifest.config.size,
+  );
   const tmp = await mkdtemp(join(tmpdir(), 'vouch-convert-'));
   try {
     await copyBlobs(s, [image.manifest.config]);
@@ -197,11 +198,12 @@ async function convertImage(s: CopyState, image: Image): Promise<Descriptor> {
       if (want === undefined || want === layer.compression) {
         await copyBlobs(s, [layer.descriptor]);
         const c = layer.compression === 'auto' ? 'none' : layer.compression;
-        layers.push({ ...layer.descriptor, mediaType: layerMediaType(flavour, c) });
+        const { mediaType: _m, digest, size, ...extra } = layer.descriptor;
+        layers.push({ ...descriptorIn(flavour, layerMediaType(flavour, c), digest, size), ...extra });
         continue;
       }
       const t = await transcode(layer, want, join(tmp, `${layers.length}.blob`), signal);
-      const d: Descriptor = { mediaType: layerMediaType(flavour, want), digest: t.digest, size: t.size };
+      const d = descriptorIn(flavour, layerMediaType(flavour, want), t.digest, t.size);
       s.o.onEvent?.({ type: 'blob-start', digest: d.digest, size: d.size, what: 'layer' });
       if (!(await s.dst.hasBlob(d, { signal }))) {
         await s.dst.putBlob(d, async () => createReadStream(t.path, { highWaterMark: 1 << 20 }), { signal });
@@ -228,6 +230,16 @@ async function convertImage(s: CopyState, image: Image): Promise<Descriptor> {
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/** Descriptor keys in the order each flavour's reference tools write them (docker: size before digest). */
+function descriptorIn(
+  flavour: 'oci' | 'docker',
+  mediaType: string,
+  digest: Digest,
+  size: number,
+): Descriptor {
+  return flavour === 'docker' ? ({ mediaType, size, digest } as Descriptor) : { mediaType, digest, size };
 }
 
 /** Decompress (verifying the diff_id) and recompress a layer into a file, hashing the output. */
