@@ -27,6 +27,14 @@ export interface ConfigInput {
   author?: string;
   config?: ContainerConfig;
   history?: HistoryEntry[];
+  /** Other config fields are kept as they are. */
+  [key: string]: unknown;
+}
+
+export interface AssembledImage {
+  descriptor: Descriptor;
+  manifest: ImageManifest;
+  config: ImageConfig;
 }
 
 export interface AssembleInput {
@@ -49,7 +57,7 @@ export async function assembleImage(
   dst: ImageDestination,
   input: AssembleInput,
   o: WriteOptions = {},
-): Promise<Descriptor> {
+): Promise<AssembledImage> {
   const flavour = input.flavour ?? 'oci';
   const layers: Descriptor[] = [];
   const diffIds: Digest[] = [];
@@ -110,7 +118,7 @@ export async function assembleImage(
     },
   };
   await dst.putManifest(desc, bytes, o);
-  return desc;
+  return { descriptor: desc, manifest, config };
 }
 
 async function* oneChunk(bytes: Uint8Array): AsyncGenerator<Uint8Array> {

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { isVouchError } from '../errors.ts';
+import { matchGlob } from './glob.ts';
+
+const CASES: [pattern: string, path: string, match: boolean][] = [
+  ['**/package.json', '/package.json', true],
+  ['**/package.json', '/app/node_modules/x/package.json', true],
+  ['**/package.json', '/app/package.json.bak', false],
+  ['/lib/apk/db/installed', 'lib/apk/db/installed', true],
+  ['**/lib/apk/db/installed', '/lib/apk/db/installed', true],
+  ['/usr/lib/*.so', '/usr/lib/libc.so', true],
+  ['/usr/lib/*.so', '/usr/lib/x86_64/libc.so', false],
+  ['/usr/**/*.so', '/usr/lib/x86_64/libc.so', true],
+  ['/usr/**', '/usr/lib/x', true],
+  ['/usr/**', '/usr', false],
+  ['**', '/anything/at/all', true],
+  ['/etc/?s-release', '/etc/os-release', true],
+  ['/etc/?s-release', '/etc/xos-release', false],
+  ['/var/lib/dpkg/status.d/[a-c]*', '/var/lib/dpkg/status.d/base', true],
+  ['/var/lib/dpkg/status.d/[!a-c]*', '/var/lib/dpkg/status.d/base', false],
+  ['/var/lib/dpkg/status.d/[!a-c]*', '/var/lib/dpkg/status.d/zlib', true],
+  ['**/*.{jar,war}', '/opt/app.war', true],
+  ['**/*.{jar,war}', '/opt/app.ear', false],
+  ['/a.b', '/aXb', false],
+  ['/a+b(c)', '/a+b(c)', true],
+  ['/x}y', '/x}y', true],
+];
+
+test('glob patterns match the way catalogers expect', () => {
+  for (const [pattern, path, want] of CASES) {
+    assert.equal(matchGlob(pattern, path), want, `${pattern} vs ${path}`);
+  }
+});
+
+test('bad patterns are USAGE errors', () => {
+  for (const p of ['/a**', '/[abc', '/{a,b']) {
+    assert.throws(
+      () => matchGlob(p, '/a'),
+      (e) => isVouchError(e, 'USAGE'),
+      p,
+    );
+  }
+});

@@ -1,0 +1,536 @@
+/**
+ * The read-only filesystem of an image: its layers applied base first with OCI whiteouts, as
+ * a FileResolver for catalogers.
+ *
+ * Memory design (flat for multi-GB images): building streams each layer once and keeps only
+ * metadata per path (plus a sha256 of each file while it passes, on by default). Contents are
+ * read later, lazily:
+ *  - `keepContents(path, size)` captures matching small files during that single pass
+ *    (package databases, manifests): no second read at all;
+ *  - `prefetch(filter)` reads each needed layer once more and spills the selected files to a
+ *    content-addressed cache on disk (`cacheDir`, or a private temp dir removed by close());
+ *  - anything else is streamed by re-reading its layer up to that entry.
+ * Every re-read is checked against the digest taken during the first pass (DIGEST_MISMATCH),
+ * so a layer that changes between reads cannot feed different bytes.
+ *
+ * Semantics follow what runtimes (containerd) do when they unpack: a path whose parent is a
+ * symlink lands where the symlink leads, resolved inside the image root; a parent that is a
+ * regular file is a problem; a non-directory replaces a directory with all its subtree;
+ * a directory over a directory merges. Whiteouts and opaque markers act only on lower layers,
+ * whatever their position in the tar. Unsafe entries ('..', absolute) are skipped as problems.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat as fsStat, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Digest, digestHex, parseDigest } from '../digest/digest.ts';
+import { verified } from '../digest/verify.ts';
+import { VouchError } from '../errors.ts';
+import { createAtomicWriteStream } from '../util/atomic.ts';
+import { globToRegExp } from './glob.ts';
+import { baseName, compareBytes, parentOf, splitPath, toImagePath } from './path.ts';
+import { readTar, TarBudget, type TarHeader, type TarLimits } from './tar.ts';
+import type { FileRecord, LayerInput, Problem } from './types.ts';
+import { classifyWhiteout } from './whiteout.ts';
+
+export type { FileRecord, LayerInput, Problem } from './types.ts';
+
+/** What catalogers see: a directory tree, whatever it is backed by. Paths may omit the leading '/'. */
+export interface FileResolver {
+  /** Follows symlinks (inside the image); undefined when missing or a symlink loop. */
+  stat(path: string): Promise<FileRecord | undefined>;
+  /** Does not follow a final symlink. */
+  lstat(path: string): Promise<FileRecord | undefined>;
+  /** Children of a directory (symlinks followed to reach it), sorted by name. */
+  list(dir: string): Promise<FileRecord[]>;
+  /** Every path, sorted by path (byte order). */
+  walk(): AsyncIterable<FileRecord>;
+  /** Records whose path matches a glob (see glob.ts), sorted by path. */
+  glob(pattern: string): Promise<FileRecord[]>;
+  /** The path with every symlink resolved inside the root; undefined when missing or looping. */
+  realPath(path: string): Promise<string | undefined>;
+  /** Whole content of a regular file (symlinks followed); BLOB_TOO_LARGE over maxBytes. */
+  readFile(path: string, opts?: { maxBytes?: number }): Promise<Uint8Array>;
+  /** Stream of a regular file's content (symlinks followed). */
+  open(path: string): Promise<AsyncIterable<Uint8Array>>;
+}
+
+export interface MergedViewOptions {
+  /** Capture these files' contents in memory during the indexing pass (path is '/…'). */
+  keepContents?: (path: string, size: number) => boolean;
+  /** Largest file keepContents may capture (default 4 MiB); bigger ones stay lazy. */
+  keepMaxBytes?: number;
+  /** sha256 every file while indexing (default true): record digests and checked re-reads. */
+  hashFiles?: boolean;
+  /** Where prefetch() spills contents; default a temp dir removed by close(). */
+  cacheDir?: string;
+  limits?: TarLimits;
+}
+
+interface Content {
+  layer: number;
+  /** Index of the entry in its layer's tar. */
+  index: number;
+  size: number;
+  digest?: Digest;
+  kept?: Uint8Array;
+  cached?: string;
+}
+
+interface Node {
+  rec: FileRecord;
+  parent: Node | undefined;
+  children?: Map<string, Node>;
+  content?: Content;
+}
+
+type Found = { ok: true; node: Node } | { ok: false; reason: string };
+
+const MAX_HOPS = 40;
+const DEFAULT_READ_LIMIT = 64 * 1024 ** 2;
+
+/** Index `layers` (one streaming pass each) into a merged view. */
+export function openMergedView(
+  layers: readonly LayerInput[],
+  opts: MergedViewOptions = {},
+): Promise<MergedView> {
+  return MergedView.build(layers, opts);
+}
+
+export class MergedView implements FileResolver {
+  readonly layers: readonly LayerInput[];
+  readonly problems: Problem[] = [];
+  readonly #opts: MergedViewOptions;
+  readonly #root: Node;
+  #cacheDir: string | undefined;
+  #ownCache = false;
+  #count = 1;
+  /** Every node sorted by path; computed once the view is complete. */
+  #sorted: Node[] | undefined;
+
+  static async build(layers: readonly LayerInput[], opts: MergedViewOptions = {}): Promise<MergedView> {
+    const view = new MergedView(layers, opts);
+    const budget = new TarBudget(opts.limits);
+    for (let i = 0; i < layers.length; i++) await view.#addLayer(i, budget);
+    return view;
+  }
+
+  private constructor(layers: readonly LayerInput[], opts: MergedViewOptions) {
+    this.layers = layers;
+    this.#opts = opts;
+    const digest = layers[0]?.digest ?? parseDigest(`sha256:${'0'.repeat(64)}`);
+    this.#root = {
+      rec: {
+        path: '/',
+        type: 'dir',
+        mode: 0o755,
+        uid: 0,
+        gid: 0,
+        mtime: 0,
+        size: 0,
+        layer: 0,
+        layerDigest: digest,
+        implicit: true,
+      },
+      parent: undefined,
+      children: new Map(),
+    };
+    this.#cacheDir = opts.cacheDir;
+  }
+
+  /** Number of paths in the view, the root included. */
+  get size(): number {
+    return this.#count;
+  }
+
+  async #addLayer(i: number, budget: TarBudget): Promise<void> {
+    const layer = this.layers[i]!;
+    const pending: { h: TarHeader; content?: Content }[] = [];
+    const opaque: string[] = [];
+    const whiteouts: { dir: string; name: string }[] = [];
+    const hash = this.#opts.hashFiles ?? true;
+    const keepMax = this.#opts.keepMaxBytes ?? 4 * 1024 ** 2;
+    const tarOpts = {
+      what: `layer ${i} (${layer.digest})`,
+      unsafePaths: 'flag' as const,
+      budget,
+      ...(layer.compressedSize === undefined ? {} : { compressedSize: layer.compressedSize }),
+    };
+    for await (const e of readTar(await layer.open(), tarOpts)) {
+      const { body, ...h } = e;
+      if (h.unsafe !== undefined) {
+        this.#problem(i, h.path, h.unsafe);
+        continue;
+      }
+      const wh = classifyWhiteout(baseName(h.path));
+      if (wh.kind === 'opaque') opaque.push(parentOf(h.path));
+      else if (wh.kind === 'whiteout') whiteouts.push({ dir: parentOf(h.path), name: wh.name });
+      else if (wh.kind === 'invalid') this.#problem(i, h.path, wh.reason);
+      if (wh.kind !== 'none') continue;
+      if (h.type !== 'file') {
+        pending.push({ h });
+        continue;
+      }
+      const content: Content = { layer: i, index: h.index, size: h.size };
+      const keep = h.size <= keepMax && this.#opts.keepContents?.(`/${h.path}`, h.size) === true;
+      if (hash || keep) {
+        const sha = createHash('sha256');
+        const chunks: Uint8Array[] = [];
+        for await (const c of body) {
+          sha.update(c);
+          if (keep) chunks.push(c);
+        }
+        content.digest = parseDigest(`sha256:${sha.digest('hex')}`);
+        if (keep) content.kept = Buffer.concat(chunks);
+      }
+      pending.push({ h, content });
+    }
+    // Whiteouts and opaque markers hide lower layers only: apply them before this layer's entries.
+    for (const dir of opaque) {
+      const found = this.#resolve(dir, { create: false, followLast: true });
+      if (found.ok && found.node.children) {
+        this.#count -= countBelow(found.node);
+        found.node.children.clear();
+      }
+    }
+    for (const w of whiteouts) {
+      const found = this.#resolve(w.dir, { create: false, followLast: true });
+      if (!found.ok) continue;
+      const victim = found.node.children?.get(w.name);
+      if (victim) {
+        this.#count -= 1 + countBelow(victim);
+        found.node.children!.delete(w.name);
+      }
+    }
+    for (const p of pending) this.#place(i, p.h, p.content);
+  }
+
+  #problem(layer: number, path: string, reason: string): void {
+    this.problems.push({ path, layer, layerDigest: this.layers[layer]!.digest, reason });
+  }
+
+  #place(i: number, h: TarHeader, content: Content | undefined): void {
+    const layerDigest = this.layers[i]!.digest;
+    if (h.path === '') {
+      if (h.type !== 'dir') this.#problem(i, h.path, `the root must be a directory, found a ${h.type}`);
+      else {
+        Object.assign(this.#root.rec, meta(h, i, layerDigest));
+        delete this.#root.rec.implicit;
+      }
+      return;
+    }
+    const parent = this.#resolve(parentOf(h.path), { create: true, followLast: true, layer: i });
+    if (!parent.ok) {
+      this.#problem(i, h.path, parent.reason);
+      return;
+    }
+    const dir = parent.node;
+    const name = baseName(h.path);
+    const existing = dir.children!.get(name);
+    const path = childPath(dir, name);
+    if (h.type === 'dir' && existing?.children) {
+      Object.assign(existing.rec, meta(h, i, layerDigest));
+      delete existing.rec.implicit;
+      return;
+    }
+    const rec: FileRecord = { ...meta(h, i, layerDigest), path };
+    const node: Node = { rec, parent: dir };
+    if (h.type === 'dir') node.children = new Map();
+    if (h.type === 'file' && content) {
+      node.content = content;
+      if (content.digest) rec.digest = content.digest;
+    }
+    if (h.type === 'hardlink') {
+      const target = this.#resolve(h.linkname!, { create: false, followLast: false });
+      if (!target.ok) {
+        this.#problem(i, h.path, `hardlink target "${h.linkname}": ${target.reason}`);
+        return;
+      }
+      const t = target.node;
+      if (t.children) {
+        this.#problem(i, h.path, `hardlink target "${h.linkname}" is a directory`);
+        return;
+      }
+      // A hardlink is another name for the same inode: same type, content and metadata.
+      Object.assign(rec, { ...t.rec, path, layer: i, layerDigest, hardlinkOf: t.rec.path });
+      if (t.content) node.content = t.content;
+    }
+    if (existing) this.#count -= 1 + countBelow(existing);
+    this.#count++;
+    dir.children!.set(name, node);
+  }
+
+  /**
+   * Walk `path` from the root. Symlinks in the middle are always followed (inside the root:
+   * absolute targets start at the root, '..' stops at it); the last one only with followLast.
+   * With `create`, missing directories are made (implicit), like MkdirAll during unpacking.
+   */
+  #resolve(path: string, o: { create: boolean; followLast: boolean; layer?: number }): Found {
+    const stack = splitPath(toImagePath(path)).reverse();
+    let cur = this.#root;
+    let hops = 0;
+    while (stack.length > 0) {
+      const c = stack.pop()!;
+      if (c === '.' || c === '') continue;
+      if (c === '..') {
+        cur = cur.parent ?? this.#root;
+        continue;
+      }
+      const last = stack.length === 0;
+      let child = cur.children!.get(c);
+      if (!child) {
+        if (!o.create) return { ok: false, reason: `${childPath(cur, c)} does not exist` };
+        child = this.#implicitDir(cur, c, o.layer ?? 0);
+      }
+      if (child.rec.type === 'symlink' && (!last || o.followLast)) {
+        if (++hops > MAX_HOPS)
+          return { ok: false, reason: `too many levels of symlinks at ${child.rec.path}` };
+        const target = child.rec.linkname ?? '';
+        if (target.startsWith('/')) cur = this.#root;
+        for (const part of splitPath(target).reverse()) stack.push(part);
+        continue;
+      }
+      if (!last && !child.children) return { ok: false, reason: `${child.rec.path} is not a directory` };
+      if (last && o.create && !child.children)
+        return { ok: false, reason: `${child.rec.path} is not a directory` };
+      cur = child;
+    }
+    return { ok: true, node: cur };
+  }
+
+  #implicitDir(parent: Node, name: string, layer: number): Node {
+    const path = childPath(parent, name);
+    const node: Node = {
+      rec: {
+        path,
+        type: 'dir',
+        mode: 0o755,
+        uid: 0,
+        gid: 0,
+        mtime: 0,
+        size: 0,
+        layer,
+        layerDigest: this.layers[layer]!.digest,
+        implicit: true,
+      },
+      parent,
+      children: new Map(),
+    };
+    parent.children!.set(name, node);
+    this.#count++;
+    return node;
+  }
+
+  #find(path: string, followLast: boolean): Node | undefined {
+    const f = this.#resolve(path, { create: false, followLast });
+    return f.ok ? f.node : undefined;
+  }
+
+  async stat(path: string): Promise<FileRecord | undefined> {
+    return this.#find(path, true)?.rec;
+  }
+
+  async lstat(path: string): Promise<FileRecord | undefined> {
+    return this.#find(path, false)?.rec;
+  }
+
+  async list(dir: string): Promise<FileRecord[]> {
+    const node = this.#find(dir, true);
+    if (!node?.children) return [];
+    return [...node.children.keys()].sort(compareBytes).map((k) => node.children!.get(k)!.rec);
+  }
+
+  async *walk(): AsyncGenerator<FileRecord> {
+    for (const n of this.#nodes()) yield n.rec;
+  }
+
+  #nodes(): Node[] {
+    if (this.#sorted) return this.#sorted;
+    const out: Node[] = [];
+    const stack = [this.#root];
+    while (stack.length > 0) {
+      const n = stack.pop()!;
+      out.push(n);
+      if (n.children) for (const c of n.children.values()) stack.push(c);
+    }
+    this.#sorted = out.sort((a, b) => compareBytes(a.rec.path, b.rec.path));
+    return this.#sorted;
+  }
+
+  async glob(pattern: string): Promise<FileRecord[]> {
+    const re = globToRegExp(pattern);
+    return this.#nodes()
+      .filter((n) => n !== this.#root && re.test(n.rec.path.slice(1)))
+      .map((n) => n.rec);
+  }
+
+  async realPath(path: string): Promise<string | undefined> {
+    return this.#find(path, true)?.rec.path;
+  }
+
+  async readFile(path: string, opts: { maxBytes?: number } = {}): Promise<Uint8Array> {
+    const max = opts.maxBytes ?? DEFAULT_READ_LIMIT;
+    const node = this.#fileNode(path);
+    if (node.rec.size > max) {
+      throw new VouchError(
+        'BLOB_TOO_LARGE',
+        `${node.rec.path}: ${node.rec.size} bytes is over the ${max} byte limit`,
+      );
+    }
+    const chunks: Uint8Array[] = [];
+    for await (const c of await this.#openContent(node)) chunks.push(c);
+    return Buffer.concat(chunks);
+  }
+
+  async open(path: string): Promise<AsyncIterable<Uint8Array>> {
+    return this.#openContent(this.#fileNode(path));
+  }
+
+  #fileNode(path: string): Node {
+    const f = this.#resolve(path, { create: false, followLast: true });
+    if (!f.ok) throw new VouchError('FILE_NOT_FOUND', `${path}: ${f.reason}`);
+    if (f.node.rec.type !== 'file' || !f.node.content) {
+      throw new VouchError(
+        'FILE_NOT_FOUND',
+        `${f.node.rec.path} is a ${f.node.rec.type}, not a regular file`,
+      );
+    }
+    return f.node;
+  }
+
+  async #openContent(node: Node): Promise<AsyncIterable<Uint8Array>> {
+    const c = node.content!;
+    if (c.kept) return once(c.kept);
+    const what = `${node.rec.path} (layer ${c.layer})`;
+    const check = (src: AsyncIterable<Uint8Array>) =>
+      c.digest ? verified(src, { digest: c.digest, size: c.size }, what) : src;
+    if (c.cached) return check(createReadStream(c.cached));
+    return check(this.#fromLayer(c, what));
+  }
+
+  async *#fromLayer(c: Content, what: string): AsyncGenerator<Uint8Array> {
+    const layer = this.layers[c.layer]!;
+    for await (const e of readTar(await layer.open(), {
+      what: `layer ${c.layer} (${layer.digest})`,
+      unsafePaths: 'flag',
+    })) {
+      if (e.index < c.index) continue;
+      if (e.index > c.index || e.type !== 'file') break;
+      yield* e.body;
+      return;
+    }
+    throw new VouchError('LAYER_INVALID', `${what}: entry ${c.index} is gone when the layer is read again`);
+  }
+
+  /**
+   * Copy the contents of the files `filter` selects (all files by default) to the disk cache,
+   * reading each layer involved once. Later open()/readFile() of them read the cache.
+   */
+  async prefetch(filter: (rec: FileRecord) => boolean = () => true): Promise<void> {
+    const byLayer = new Map<number, Map<number, Content>>();
+    for (const n of this.#nodes()) {
+      const c = n.content;
+      if (!c || c.kept || c.cached || !filter(n.rec)) continue;
+      const m = byLayer.get(c.layer) ?? new Map<number, Content>();
+      m.set(c.index, c);
+      byLayer.set(c.layer, m);
+    }
+    if (byLayer.size === 0) return;
+    const dir = await this.#cache();
+    for (const [li, wanted] of [...byLayer].sort((a, b) => a[0] - b[0])) {
+      const layer = this.layers[li]!;
+      let left = wanted.size;
+      for await (const e of readTar(await layer.open(), {
+        what: `layer ${li} (${layer.digest})`,
+        unsafePaths: 'flag',
+      })) {
+        const c = wanted.get(e.index);
+        if (!c || e.type !== 'file') continue;
+        c.cached = await spill(dir, e.body, c, `${e.path} (layer ${li})`);
+        if (--left === 0) break;
+      }
+      if (left > 0) {
+        throw new VouchError(
+          'LAYER_INVALID',
+          `layer ${li} (${layer.digest}): ${left} entries are gone when it is read again`,
+        );
+      }
+    }
+  }
+
+  async #cache(): Promise<string> {
+    if (this.#cacheDir === undefined) {
+      this.#cacheDir = await mkdtemp(join(tmpdir(), 'vouch-fs-'));
+      this.#ownCache = true;
+    }
+    return this.#cacheDir;
+  }
+
+  /** Remove the private content cache, if one was made. */
+  async close(): Promise<void> {
+    if (this.#ownCache && this.#cacheDir !== undefined)
+      await rm(this.#cacheDir, { recursive: true, force: true });
+    this.#cacheDir = undefined;
+    this.#ownCache = false;
+    for (const n of this.#nodes()) if (n.content) n.content.cached = undefined;
+  }
+}
+
+/**
+ * Write a body to the cache and return its file: named by content digest when known (identical
+ * files are stored once, and the copy is verified), else by layer and entry.
+ */
+async function spill(
+  dir: string,
+  body: AsyncIterable<Uint8Array>,
+  c: Content,
+  what: string,
+): Promise<string> {
+  const final = join(dir, c.digest ? digestHex(c.digest) : `layer${c.layer}-entry${c.index}`);
+  const have = await fsStat(final).catch(() => undefined);
+  if (c.digest && have?.size === c.size) return final;
+  const src = c.digest ? verified(body, { digest: c.digest, size: c.size }, what) : body;
+  const out = await createAtomicWriteStream(final, { fsync: false });
+  try {
+    for await (const chunk of src) await out.write(chunk);
+    await out.commit();
+  } catch (e) {
+    await out.abort();
+    throw e;
+  }
+  return final;
+}
+
+function meta(h: TarHeader, layer: number, layerDigest: Digest): Omit<FileRecord, 'path'> {
+  const m: Omit<FileRecord, 'path'> = {
+    type: h.type,
+    mode: h.mode,
+    uid: h.uid,
+    gid: h.gid,
+    mtime: h.mtime,
+    size: h.size,
+    layer,
+    layerDigest,
+  };
+  if (h.linkname !== undefined && h.type === 'symlink') m.linkname = h.linkname;
+  if (h.devmajor !== undefined) m.devmajor = h.devmajor;
+  if (h.devminor !== undefined) m.devminor = h.devminor;
+  if (h.xattrs) m.xattrs = h.xattrs;
+  return m;
+}
+
+async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
+}
+
+function childPath(dir: Node, name: string): string {
+  return dir.parent === undefined ? `/${name}` : `${dir.rec.path}/${name}`;
+}
+
+function countBelow(n: Node): number {
+  if (!n.children) return 0;
+  let total = 0;
+  for (const c of n.children.values()) total += 1 + countBelow(c);
+  return total;
+}
