@@ -184,6 +184,17 @@ test('a prefix puts the tree under a directory, with its parents', async (t) => 
     layerFromDirectory(src, { compression: 'none', output: join(dir, 'x'), prefix: '../up' }),
     (e) => isVouchError(e, 'USAGE'),
   );
+  const prev = process.env.SOURCE_DATE_EPOCH;
+  process.env.SOURCE_DATE_EPOCH = 'yesterday';
+  try {
+    await assert.rejects(
+      layerFromDirectory(src, { compression: 'none', output: join(dir, 'y') }),
+      (e) => isVouchError(e, 'USAGE') && /SOURCE_DATE_EPOCH/.test(e.message),
+    );
+  } finally {
+    if (prev === undefined) delete process.env.SOURCE_DATE_EPOCH;
+    else process.env.SOURCE_DATE_EPOCH = prev;
+  }
 });
 
 test('writeLayer checks order and sizes, writes nothing on failure, and round-trips through readTar', async (t) => {

@@ -85,7 +85,8 @@ export async function extractLayers(
 
 /**
  * Write a merged view's final tree to `target`. File contents are first spilled to the view's
- * cache (one pass per layer, see MergedView.prefetch), then written in path order.
+ * cache (one pass per layer, see MergedView.prefetch; freed by view.close()), then written in
+ * path order. The result lists problems met while writing; the view's own are in view.problems.
  */
 export async function extractMerged(
   view: MergedView,
@@ -130,6 +131,7 @@ class Extractor {
     this.#chown = o.chown === true && this.#root;
   }
 
+  /** Entries that follow come from layer `i` (extractMerged calls it only to locate problems). */
   startLayer(i: number, layer: LayerInput): void {
     if (i !== this.#layer || this.#layerInput === undefined) this.#thisLayer = new Set();
     this.#layer = i;

@@ -159,13 +159,13 @@ export async function* readTar(
       if (step.done) break;
       const entry = step.value;
       const offset = entry.offset ?? 0;
-      const header = toHeader(entry.header, what, index, offset, opts.unsafePaths ?? 'reject');
       budget.entries++;
       if (budget.entries > limits.maxEntries) throw bomb(`more than ${limits.maxEntries} entries`);
       const longest = Math.max(utf8Length(entry.header.name), utf8Length(entry.header.linkname ?? ''));
       if (longest > limits.maxPathLength) {
         throw bomb(`entry ${index} has a path of ${longest} bytes (limit ${limits.maxPathLength})`);
       }
+      const header = toHeader(entry.header, what, index, offset, opts.unsafePaths ?? 'reject');
       last = { path: header.path };
       index++;
       const body = onceBody(
@@ -179,8 +179,8 @@ export async function* readTar(
     await pump;
     if (sourceError) throw sourceError;
   } finally {
+    // The pump never rejects; it sees the destroyed parser and stops reading the source.
     if (!extract.destroyed) extract.destroy();
-    pump.catch(() => {});
   }
 }
 
