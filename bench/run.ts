@@ -7,7 +7,7 @@
  *  3. read every layer (verify compressed digest, gunzip, verify diff_id) vs `gunzip -c | sha256sum`
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -28,7 +28,18 @@ function time(_label: string, f: () => void): number {
   return s;
 }
 
+/** skopeo remembers where blobs live and mounts them instead of copying: forget between runs. */
+function forgetSkopeoCache(): void {
+  for (const dir of [
+    '/var/lib/containers/cache',
+    join(process.env.HOME ?? '/root', '.local/share/containers/cache'),
+  ]) {
+    rmSync(join(dir, 'blob-info-cache-v1.boltdb'), { force: true });
+  }
+}
+
 function run(cmd: string, args: string[]): void {
+  if (cmd === 'skopeo') forgetSkopeoCache();
   const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
 }

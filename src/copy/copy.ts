@@ -156,7 +156,11 @@ async function copyBlobs(s: CopyState, blobs: Descriptor[]): Promise<void> {
       s.o.onEvent?.({ type: 'blob-done', digest: d.digest, size: d.size, skipped: true });
       return;
     }
-    await s.dst.putBlob(d, () => s.src.openBlob(d, { signal }), { signal });
+    await s.dst.putBlob(d, () => s.src.openBlob(d, { signal }), {
+      signal,
+      sourceVerified: true,
+      ...(s.src.registryLocation ? { mountFrom: s.src.registryLocation } : {}),
+    });
     s.bytes += d.size;
     s.o.onEvent?.({ type: 'blob-done', digest: d.digest, size: d.size, skipped: false });
   });

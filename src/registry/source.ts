@@ -31,6 +31,7 @@ function acceptFor(mediaType: string): string[] {
 
 class RegistrySource implements ImageSource {
   readonly name: string;
+  readonly registryLocation: { registry: string; repository: string };
   readonly #client: RegistryClient;
   readonly #ref: Reference;
   #root: Promise<FetchedManifest> | undefined;
@@ -39,6 +40,7 @@ class RegistrySource implements ImageSource {
     this.#client = client;
     this.#ref = ref;
     this.name = `docker://${formatReference(ref)}`;
+    this.registryLocation = { registry: ref.registry, repository: ref.repository };
   }
 
   async resolve(o: ReadOptions = {}): Promise<Descriptor> {
@@ -96,7 +98,11 @@ class RegistryDestination implements ImageDestination {
     open: () => Promise<AsyncIterable<Uint8Array>>,
     o: WriteOptions = {},
   ): Promise<void> {
-    await this.#client.putBlob(this.#ref, desc, open, { mountFrom: o.mountFrom, signal: o.signal });
+    await this.#client.putBlob(this.#ref, desc, open, {
+      mountFrom: o.mountFrom,
+      signal: o.signal,
+      sourceVerified: o.sourceVerified,
+    });
   }
 
   async putManifest(desc: Descriptor, bytes: Uint8Array, o: WriteOptions = {}): Promise<void> {

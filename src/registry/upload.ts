@@ -23,6 +23,8 @@ export interface UploadOptions {
   signal?: AbortSignal | undefined;
   /** Overrides the client's chunkSize. */
   chunkSize?: number;
+  /** The stream verifies itself (see WriteOptions.sourceVerified): do not hash it again. */
+  sourceVerified?: boolean | undefined;
 }
 
 export type UploadResult = 'exists' | 'mounted' | 'uploaded';
@@ -43,6 +45,7 @@ interface Ctx {
   scopes: string[];
   signal: AbortSignal | undefined;
   what: string;
+  sourceVerified: boolean;
 }
 
 export async function uploadBlob(
@@ -64,6 +67,7 @@ export async function uploadBlob(
     scopes: [pushScope(ref.repository), ...(from ? [pullScope(from)] : [])],
     signal,
     what: `blob ${desc.digest} for ${formatReference(ref)}`,
+    sourceVerified: o.sourceVerified === true,
   };
   let session: Session | undefined;
   if (from) {
@@ -126,7 +130,7 @@ function locationOf(res: HttpResponse): URL {
 }
 
 function source(ctx: Ctx, stream: AsyncIterable<Uint8Array>): ByteCursor {
-  return new ByteCursor(verified(stream, ctx.desc, ctx.what), ctx.what);
+  return new ByteCursor(ctx.sourceVerified ? stream : verified(stream, ctx.desc, ctx.what), ctx.what);
 }
 
 /** One streamed PUT with the whole blob. */

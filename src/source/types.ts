@@ -12,6 +12,8 @@ export interface ReadOptions {
 export interface ImageSource {
   /** Human-readable, e.g. `oci:./out:v1`; used in messages. */
   readonly name: string;
+  /** For registry sources: where blobs live, so a destination on the same registry can mount them. */
+  readonly registryLocation?: { registry: string; repository: string };
   /** The manifest or index the reference names, resolved to a digest once. */
   resolve(opts?: ReadOptions): Promise<Descriptor>;
   /** Exact, verified bytes of a manifest or index. */
@@ -27,6 +29,12 @@ export interface WriteOptions {
   signal?: AbortSignal;
   /** Where the blob came from, so a registry can mount it instead of uploading. */
   mountFrom?: { registry: string; repository: string };
+  /**
+   * The stream comes straight from an ImageSource, which verifies it against this descriptor
+   * and throws at its end on a mismatch; the destination may skip hashing it a second time
+   * (it must still only keep the blob once the stream ended cleanly).
+   */
+  sourceVerified?: boolean;
 }
 
 /** What a destination can store; the copy engine converts to fit. */

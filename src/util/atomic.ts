@@ -107,6 +107,8 @@ export async function writeFileAtomic(
  * of a verified() stream) or `signal` aborts, the temp file is removed and `path` is untouched.
  * Returns the number of bytes written.
  */
+const WRITE_BATCH = 1 << 20;
+
 export async function writeStreamAtomic(
   path: string,
   src: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
@@ -114,14 +116,32 @@ export async function writeStreamAtomic(
 ): Promise<number> {
   checkAborted(opts.signal, path);
   const out = await createAtomicWriteStream(path, opts);
+  // Coalesce small network/stream chunks into ~1 MiB writes, and keep one write in flight
+  // while the next batch is read: fewer syscalls, reading and writing overlap.
+  let batch: Uint8Array[] = [];
+  let batchBytes = 0;
+  let inFlight: Promise<void> = Promise.resolve();
+  const flush = async () => {
+    const data = batch.length === 1 ? batch[0]! : Buffer.concat(batch, batchBytes);
+    batch = [];
+    batchBytes = 0;
+    await inFlight;
+    inFlight = out.write(data);
+    inFlight.catch(() => {}); // awaited below; avoid an unhandled rejection meanwhile
+  };
   try {
     for await (const chunk of src) {
       checkAborted(opts.signal, path);
-      await out.write(chunk);
+      batch.push(chunk);
+      batchBytes += chunk.byteLength;
+      if (batchBytes >= WRITE_BATCH) await flush();
     }
+    if (batchBytes > 0) await flush();
+    await inFlight;
     await out.commit();
     return out.bytesWritten;
   } catch (e) {
+    await inFlight.catch(() => {});
     await out.abort();
     throw e;
   }

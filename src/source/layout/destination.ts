@@ -103,7 +103,8 @@ export async function openLayoutDestination(
       const target = await blobTarget(desc);
       const src = await open();
       // Local disk: no retries; a source that failed or lied stays failed.
-      await writeStreamAtomic(target, verified(src, desc, 'blob'), o.signal ? { signal: o.signal } : {});
+      const checked = o.sourceVerified ? src : verified(src, desc, 'blob');
+      await writeStreamAtomic(target, checked, o.signal ? { signal: o.signal } : {});
     },
     async putManifest(desc, bytes, o: WriteOptions = {}) {
       checkOpen();
