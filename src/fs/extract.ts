@@ -15,7 +15,7 @@ import { isLinkable } from './flatten.ts';
 import type { MergedView } from './merged.ts';
 import { baseName, joinPath, parentOf, toImagePath } from './path.ts';
 import { errCode, SafeTarget } from './safe-target.ts';
-import { readTar, TarBudget, type TarHeader, type TarLimits } from './tar.ts';
+import { layerTarOptions, readTar, TarBudget, type TarHeader, type TarLimits } from './tar.ts';
 import type { LayerInput, Problem } from './types.ts';
 import { classifyWhiteout } from './whiteout.ts';
 
@@ -61,13 +61,7 @@ export async function extractLayers(
   for (let i = 0; i < layers.length; i++) {
     const layer = layers[i]!;
     x.startLayer(i, layer);
-    const tarOpts = {
-      what: `layer ${i} (${layer.digest})`,
-      unsafePaths: 'flag' as const,
-      budget,
-      ...(layer.compressedSize === undefined ? {} : { compressedSize: layer.compressedSize }),
-    };
-    for await (const e of readTar(await layer.open(), tarOpts)) {
+    for await (const e of readTar(await layer.open(), layerTarOptions(i, layer, budget))) {
       const { body, ...h } = e;
       if (h.unsafe !== undefined) {
         x.problem(h.path, h.unsafe);

@@ -30,7 +30,7 @@ import { VouchError } from '../errors.ts';
 import { createAtomicWriteStream } from '../util/atomic.ts';
 import { globToRegExp } from './glob.ts';
 import { baseName, compareBytes, parentOf, splitPath, toImagePath } from './path.ts';
-import { readTar, TarBudget, type TarHeader, type TarLimits } from './tar.ts';
+import { layerTarOptions, readTar, TarBudget, type TarHeader, type TarLimits } from './tar.ts';
 import type { FileRecord, LayerInput, Problem } from './types.ts';
 import { classifyWhiteout } from './whiteout.ts';
 
@@ -151,13 +151,7 @@ export class MergedView implements FileResolver {
     const whiteouts: { dir: string; name: string }[] = [];
     const hash = this.#opts.hashFiles ?? true;
     const keepMax = this.#opts.keepMaxBytes ?? 4 * 1024 ** 2;
-    const tarOpts = {
-      what: `layer ${i} (${layer.digest})`,
-      unsafePaths: 'flag' as const,
-      budget,
-      ...(layer.compressedSize === undefined ? {} : { compressedSize: layer.compressedSize }),
-    };
-    for await (const e of readTar(await layer.open(), tarOpts)) {
+    for await (const e of readTar(await layer.open(), layerTarOptions(i, layer, budget))) {
       const { body, ...h } = e;
       if (h.unsafe !== undefined) {
         this.#problem(i, h.path, h.unsafe);

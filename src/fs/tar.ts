@@ -91,6 +91,20 @@ export interface ReadTarOptions {
   compressedSize?: number;
 }
 
+/** Options for reading layer `i` of an image: unsafe paths flagged, limits shared by all layers. */
+export function layerTarOptions(
+  i: number,
+  layer: { digest: string; compressedSize?: number },
+  budget: TarBudget,
+): ReadTarOptions {
+  return {
+    what: `layer ${i} (${layer.digest})`,
+    unsafePaths: 'flag',
+    budget,
+    ...(layer.compressedSize === undefined ? {} : { compressedSize: layer.compressedSize }),
+  };
+}
+
 const TYPES: Partial<Record<string, EntryType>> = {
   file: 'file',
   'contiguous-file': 'file',

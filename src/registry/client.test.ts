@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type Hook, listen, sendError, startMiniRegistry } from '../../test/helpers/http-server.ts';
+import { makeSelfSignedCert } from '../../test/helpers/registry.ts';
 import { type Digest, digestOf } from '../digest/digest.ts';
 import { isVouchError } from '../errors.ts';
 import { MediaType } from '../oci/media-types.ts';
@@ -303,33 +303,7 @@ let tlsDir: string;
 let tls: { key: string; cert: string };
 before(async () => {
   tlsDir = await mkdtemp(join(tmpdir(), 'vouch-tls-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      join(tlsDir, 'key.pem'),
-      '-out',
-      join(tlsDir, 'cert.pem'),
-    ],
-    { stdio: 'ignore' },
-  );
-  tls = {
-    key: await readFile(join(tlsDir, 'key.pem'), 'utf8'),
-    cert: await readFile(join(tlsDir, 'cert.pem'), 'utf8'),
-  };
+  tls = await makeSelfSignedCert(tlsDir);
 });
 after(async () => {
   await rm(tlsDir, { recursive: true, force: true });

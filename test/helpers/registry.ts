@@ -183,6 +183,33 @@ async function startOnce(dir: string, o: TestRegistryOptions): Promise<TestRegis
   };
 }
 
+/** A self-signed P-256 certificate for 127.0.0.1/localhost: `dir`/cert.pem and `dir`/key.pem. */
+export async function makeSelfSignedCert(dir: string): Promise<{ cert: string; key: string }> {
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    '-keyout',
+    join(dir, 'key.pem'),
+    '-out',
+    join(dir, 'cert.pem'),
+  ]);
+  return {
+    cert: await readFile(join(dir, 'cert.pem'), 'utf8'),
+    key: await readFile(join(dir, 'key.pem'), 'utf8'),
+  };
+}
+
 export async function startRegistry(o: TestRegistryOptions = {}): Promise<TestRegistry> {
   const dir = await mkdtemp(join(tmpdir(), 'vouch-registry-'));
   try {
@@ -191,25 +218,7 @@ export async function startRegistry(o: TestRegistryOptions = {}): Promise<TestRe
       await writeFile(join(dir, 'htpasswd'), stdout);
     }
     if (o.tls) {
-      await run('openssl', [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '2',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1,DNS:localhost',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ]);
+      await makeSelfSignedCert(dir);
     }
     for (let i = 0; i < 5; i++) {
       const r = await startOnce(dir, o);
