@@ -42,6 +42,10 @@ export const ERROR_CODES = [
   'INTERNAL',
   // image filesystem (src/fs)
   'FILE_NOT_FOUND',
+  // SBOM (src/sbom)
+  'PURL_INVALID',
+  // SBOM documents (src/sbom/format): a CycloneDX / SPDX document vouch cannot read
+  'SBOM_INVALID',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

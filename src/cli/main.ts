@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   copy: async () => (await import('./commands/copy.ts')).copyCommand,
   inspect: async () => (await import('./commands/inspect.ts')).inspectCommand,
   flatten: async () => (await import('./commands/flatten.ts')).flattenCommand,
+  sbom: async () => (await import('./commands/sbom.ts')).sbomCommand,
   demo: async () => (await import('./commands/demo.ts')).demoCommand,
 };
 
@@ -27,6 +28,7 @@ const SUMMARIES: Record<keyof typeof COMMANDS, string> = {
   copy: 'Copy an image or index between layouts, archives and registries, digests unchanged',
   inspect: 'Show an image: digest, platforms, config, layers and sizes',
   flatten: 'Squash an image into one layer, keeping all its config',
+  sbom: 'List every package in an image or directory (CycloneDX, SPDX, table)',
   demo: 'Run vouch end to end on a bundled example (no network, no daemon)',
 };
 
