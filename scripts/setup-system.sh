@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages the test suite drives for real: the CNCF distribution registry,
-# skopeo (independent client/oracle), htpasswd (registry auth) and openssl (TLS tests).
+# skopeo (independent client/oracle), htpasswd (registry auth), openssl (TLS tests), and the
+# oracles of the SBOM catalogers: rpm (rpmdb), go (Go build info), ruby (gemspecs).
 # Safe to re-run: does nothing when everything is present.
 set -eu
 need=""
@@ -9,6 +10,9 @@ command -v skopeo >/dev/null 2>&1 || need="$need skopeo"
 command -v htpasswd >/dev/null 2>&1 || need="$need apache2-utils"
 command -v openssl >/dev/null 2>&1 || need="$need openssl"
 command -v tar >/dev/null 2>&1 || need="$need tar"
+command -v rpm >/dev/null 2>&1 || need="$need rpm"
+command -v go >/dev/null 2>&1 || need="$need golang-go"
+command -v ruby >/dev/null 2>&1 || need="$need ruby"
 [ -z "$need" ] && exit 0
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -124,9 +124,18 @@ export class FileByteSource implements ByteSource {
     if (a.length === 0) return this.prefetch(then());
     let leftover: readonly ByteRange[] = [];
     await this.#pass(a, (pos) => {
-      const b = this.#plan(then());
-      leftover = b.filter((r) => r.offset < pos);
-      return b.filter((r) => r.offset >= pos);
+      const now: ByteRange[] = [];
+      const later: ByteRange[] = [];
+      for (const r of this.#plan(then())) {
+        const end = r.offset + r.length;
+        // What went by already is either loaded (keep the rest of the range) or lost (later).
+        if (r.offset >= pos) now.push(r);
+        else if (end > pos && this.#get(r.offset, pos - r.offset))
+          now.push({ offset: pos, length: end - pos });
+        else if (end > pos || !this.#get(r.offset, r.length)) later.push(r);
+      }
+      leftover = later;
+      return now;
     });
     if (leftover.length > 0) await this.prefetch(leftover);
   }
@@ -137,7 +146,7 @@ export class FileByteSource implements ByteSource {
       .map((r) => clampRange(r, this.size))
       .filter((r) => r.length > 0 && !this.#get(r.offset, r.length))
       .sort((a, b) => a.offset - b.offset);
-    if (missing.length === 0) return;
+    if (missing.length === 0) return [];
     const merged: ByteRange[] = [];
     for (const r of missing) {
       const last = merged.at(-1);
@@ -220,24 +229,31 @@ export class FileByteSource implements ByteSource {
       }
       bufs = [];
     };
+    const copy = (chunk: Uint8Array, at: number) => {
+      const cEnd = at + chunk.byteLength;
+      for (const b of bufs) {
+        const from = Math.max(at, b.offset);
+        const to = Math.min(cEnd, b.offset + b.bytes.byteLength);
+        if (from < to) b.bytes.set(chunk.subarray(from - at, to - at), from - b.offset);
+      }
+    };
     let pos = 0;
     for await (const chunk of await this.#files.open(this.#path)) {
-      const cEnd = pos + chunk.byteLength;
-      for (const b of bufs) {
-        const from = Math.max(pos, b.offset);
-        const to = Math.min(cEnd, b.offset + b.bytes.byteLength);
-        if (from < to) b.bytes.set(chunk.subarray(from - pos, to - pos), from - b.offset);
-      }
+      const start = pos;
+      copy(chunk, start);
       this.bytesStreamed += chunk.byteLength;
-      pos = cEnd;
+      pos = start + chunk.byteLength;
       if (pos < end) continue;
       keep();
       if (staged) break;
       staged = true;
-      const next = more!(pos);
+      // The next stage may start inside the chunk just read: it is copied again.
+      const next = more!(start);
       if (next.length === 0) break;
       bufs = next.map((r) => ({ offset: r.offset, bytes: new Uint8Array(r.length) }));
       end = Math.max(...next.map((r) => r.offset + r.length));
+      copy(chunk, start);
+      if (pos >= end) break;
     }
     if (pos < end) throw new FormatError(`file ends at byte ${pos}, expected at least ${end}`);
     keep();
@@ -249,7 +265,18 @@ export class FileByteSource implements ByteSource {
         return l.bytes.subarray(offset - l.offset, offset - l.offset + length);
       }
     }
-    return undefined;
+    // Across loaded pieces that touch (a head read, then the rest of a range in the same pass).
+    const parts: Uint8Array[] = [];
+    let at = offset;
+    const end = offset + length;
+    while (at < end) {
+      const l = this.#loaded.find((x) => at >= x.offset && at < x.offset + x.bytes.byteLength);
+      if (!l) return undefined;
+      const to = Math.min(end, l.offset + l.bytes.byteLength);
+      parts.push(l.bytes.subarray(at - l.offset, to - l.offset));
+      at = to;
+    }
+    return length === 0 ? new Uint8Array(0) : Buffer.concat(parts);
   }
 }
 
