@@ -54,7 +54,14 @@ const KIND_ORDER: Record<Kind, number> = { 'dist-info': 0, 'egg-info': 1, 'egg-i
 export const pythonCataloger: Cataloger = {
   id: PYTHON_CATALOGER_ID,
   version: 1,
-  patterns: SOURCES.map((s) => s.pattern),
+  // The companions read beside each metadata file are listed too, so the runner keeps them in
+  // memory during its single pass instead of re-reading a layer for each.
+  patterns: [
+    ...SOURCES.map((s) => s.pattern),
+    '**/*.dist-info/RECORD',
+    '**/*.egg-info/installed-files.txt',
+    '**/*.egg-info/requires.txt',
+  ],
   async catalog(files: FileResolver, ctx: CatalogContext): Promise<CatalogResult> {
     const out: CatalogResult = { packages: [], relationships: [], problems: [] };
     const found: { rec: FileRecord; kind: Kind }[] = [];
