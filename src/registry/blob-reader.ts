@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { Expected } from '../digest/verify.ts';
 import { VouchError } from '../errors.ts';
 import { release, transportError } from './errors.ts';
@@ -40,8 +41,8 @@ async function* resume(
   try {
     for (let retry = 1; ; retry++) {
       try {
-        for await (const c of res.body) {
-          let chunk = c as Uint8Array;
+        for await (const c of bodyChunks(res.body)) {
+          let chunk = c;
           if (skip > 0) {
             if (chunk.byteLength <= skip) {
               skip -= chunk.byteLength;
@@ -80,4 +81,55 @@ function rangeSkip(res: HttpResponse, offset: number, want: Expected): number {
     );
   }
   return 0;
+}
+
+/** Chunks buffered before the socket is paused (the parser delivers up to 64 KiB at a time). */
+const QUEUED_CHUNKS = 16;
+
+/**
+ * The body's chunks as the HTTP parser hands them over. Cheaper than the stream's own async
+ * iterator for large blobs: that one keeps the stream at its 64 KiB mark, so the socket is
+ * stopped and restarted for every chunk, and read() may concatenate (copy) what is buffered.
+ */
+export async function* bodyChunks(body: Readable): AsyncGenerator<Uint8Array> {
+  const queue: Uint8Array[] = [];
+  let ended = false;
+  let failed: unknown;
+  let wake: (() => void) | undefined;
+  const notify = (): void => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  body.on('data', (c: Uint8Array) => {
+    queue.push(c);
+    if (queue.length >= QUEUED_CHUNKS) body.pause();
+    notify();
+  });
+  body.on('end', () => {
+    ended = true;
+    notify();
+  });
+  body.on('error', (e) => {
+    failed ??= e;
+    notify();
+  });
+  body.on('close', () => {
+    // A body cut short must fail (and be resumed), never pass for a complete one.
+    if (!ended) failed ??= Object.assign(new Error('the connection closed mid-body'), { code: 'ECONNRESET' });
+    notify();
+  });
+  for (;;) {
+    const c = queue.shift();
+    if (c) {
+      yield c;
+      continue;
+    }
+    if (failed !== undefined) throw failed;
+    if (ended) return;
+    body.resume();
+    await new Promise<void>((r) => {
+      wake = r;
+    });
+  }
 }

@@ -17,7 +17,7 @@ import { errorFromResponse, readCapped, redactUrl, release, type Subject } from 
 import type { RegistryOptions } from './options.ts';
 import { withRetry } from './retry.ts';
 import { discard, type HttpRequest, type HttpResponse, header, Transport } from './transport.ts';
-import { type UploadOptions, type UploadResult, uploadBlob } from './upload.ts';
+import type { UploadOptions, UploadResult } from './upload.ts';
 
 export type { RegistryOptions } from './options.ts';
 
@@ -341,12 +341,14 @@ export class RegistryClient {
   }
 
   /** Upload a blob unless the repository has it; mount it from another repository when possible. */
-  putBlob(
+  async putBlob(
     ref: Reference,
     desc: Descriptor,
     open: () => Promise<AsyncIterable<Uint8Array>>,
     o: UploadOptions = {},
   ): Promise<UploadResult> {
+    // Loaded on first use, so pulls do not pay for the upload code at start-up.
+    const { uploadBlob } = await import('./upload.ts');
     return uploadBlob(this, ref, desc, open, o);
   }
 

@@ -4,7 +4,6 @@
  * ~/.docker/config.json); inside a config: credHelpers[host] → credsStore → auths (exact key,
  * then keys normalised from URLs). Secrets never appear in messages.
  */
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -190,13 +189,15 @@ async function runHelper(
   return { kind: 'basic', username: user, password: secret };
 }
 
-function execWithInput(
+async function execWithInput(
   bin: string,
   args: string[],
   input: string,
   env: NodeJS.ProcessEnv,
   timeoutMs: number,
 ): Promise<{ code: number | null; stdout: string; stderr: string; spawnError?: Error }> {
+  // Loaded on first use: most runs never start a helper, and child_process costs start-up time.
+  const { spawn } = await import('node:child_process');
   return new Promise((resolve) => {
     const child = spawn(bin, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';

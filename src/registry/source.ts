@@ -19,7 +19,6 @@ import type {
 } from '../source/types.ts';
 import { type FetchedManifest, RegistryClient } from './client.ts';
 import type { RegistryOptions } from './options.ts';
-import { listReferrers } from './referrers.ts';
 
 function byDigest(ref: Reference, digest: Digest): Reference {
   return { registry: ref.registry, repository: ref.repository, digest };
@@ -65,7 +64,11 @@ class RegistrySource implements ImageSource {
     return this.#client.getBlob(this.#ref, desc.digest, desc.size, o);
   }
 
-  listReferrers(subject: Descriptor, o: ReadOptions & { artifactType?: string } = {}): Promise<Descriptor[]> {
+  async listReferrers(
+    subject: Descriptor,
+    o: ReadOptions & { artifactType?: string } = {},
+  ): Promise<Descriptor[]> {
+    const { listReferrers } = await import('./referrers.ts');
     return listReferrers(this.#client, this.#ref, subject.digest, o);
   }
 

@@ -96,3 +96,15 @@ test('a missing directory is an IO_ERROR naming the path', async () => {
     (e) => isVouchError(e, 'IO_ERROR') && e.message.includes(join(dir, 'no', 'such')),
   );
 });
+
+test('a large stream of small chunks arrives whole (gathered into batched writes)', async () => {
+  const p = join(dir, 'large.bin');
+  const chunk = (i: number) => new Uint8Array(64 * 1024).fill(i % 251);
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    for (let i = 0; i < 600; i++) yield chunk(i); // 37.5 MiB: many batches
+  }
+  assert.equal(await writeStreamAtomic(p, chunks()), 600 * 64 * 1024);
+  const back = await readFile(p);
+  assert.equal(back.byteLength, 600 * 64 * 1024);
+  for (const i of [0, 1, 250, 251, 599]) assert.equal(back[i * 64 * 1024 + 5], i % 251);
+});

@@ -47,10 +47,14 @@ export const copyCommand: Command = {
     const oo = openOptions(values, io.env);
     const source = await openSource(src!, oo);
     try {
+      // Resolve the source (for a registry: the first round trips) while the destination opens.
+      const resolving = source.resolve();
+      resolving.catch(() => {}); // awaited below, unless opening the destination fails first
       const dest = await openDestination(dst!, oo);
       try {
         const platform = values.all ? 'all' : platformOf(values);
         const started = Date.now();
+        await resolving; // copyImage resolves again and gets this same, cached answer
         const result = await copyImage(source, dest, {
           ...(platform ? { platform } : {}),
           ...(format ? { format: format as 'oci' | 'docker' } : {}),

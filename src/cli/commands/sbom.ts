@@ -49,7 +49,10 @@ export const sbomCommand: Command = {
     const sbom = await produce(target!, values, io, progress);
     if (progress) io.stderr.write('\r\x1b[K');
     for (const p of sbom.problems) {
-      println(io.stderr, `problem: ${p.cataloger}: ${p.path}${p.layer ? ` (layer ${p.layer})` : ''}: ${p.message}`);
+      println(
+        io.stderr,
+        `problem: ${p.cataloger}: ${p.path}${p.layer ? ` (layer ${p.layer})` : ''}: ${p.message}`,
+      );
     }
     const text =
       format === 'cyclonedx'
@@ -61,7 +64,10 @@ export const sbomCommand: Command = {
             : `${JSON.stringify(sbom, null, 2)}\n`;
     if (output) {
       await writeFileAtomic(output, text);
-      println(io.stderr, `wrote ${format} SBOM of ${sbom.subject.name} (${sbom.packages.length} packages) to ${output}`);
+      println(
+        io.stderr,
+        `wrote ${format} SBOM of ${sbom.subject.name} (${sbom.packages.length} packages) to ${output}`,
+      );
     } else {
       io.stdout.write(text);
     }
@@ -92,7 +98,9 @@ async function produce(
 }
 
 /** `dir:PATH` or an existing directory is a root filesystem, unless it is an OCI layout. */
-async function localKind(target: string): Promise<{ kind: 'rootfs' | 'layout' | 'image-name'; path: string }> {
+async function localKind(
+  target: string,
+): Promise<{ kind: 'rootfs' | 'layout' | 'image-name'; path: string }> {
   if (target.startsWith('dir:')) return { kind: 'rootfs', path: target.slice(4) };
   const st = await stat(target).catch(() => undefined);
   if (!st?.isDirectory()) return { kind: 'image-name', path: target };
