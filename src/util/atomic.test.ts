@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -107,4 +107,22 @@ test('a large stream of small chunks arrives whole (gathered into batched writes
   const back = await readFile(p);
   assert.equal(back.byteLength, 600 * 64 * 1024);
   for (const i of [0, 1, 250, 251, 599]) assert.equal(back[i * 64 * 1024 + 5], i % 251);
+});
+
+test('writing to a device or through a symlink never replaces them', async () => {
+  const before = await lstat('/dev/null');
+  await writeFileAtomic('/dev/null', 'discarded');
+  const after = await lstat('/dev/null');
+  assert.equal(after.isCharacterDevice(), true);
+  assert.equal(after.ino, before.ino);
+  const dir = await mkdtemp(join(tmpdir(), 'vouch-atomic-link-'));
+  try {
+    await writeFile(join(dir, 'real.json'), 'old');
+    await symlink('real.json', join(dir, 'link.json'));
+    await writeFileAtomic(join(dir, 'link.json'), 'new');
+    assert.equal((await lstat(join(dir, 'link.json'))).isSymbolicLink(), true);
+    assert.equal(await readFile(join(dir, 'real.json'), 'utf8'), 'new');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -4,7 +4,7 @@
  * Readers therefore see either the old file or the whole new one, never a partial file.
  */
 import { randomBytes } from 'node:crypto';
-import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
+import { type FileHandle, open, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { VouchError } from '../errors.ts';
 
@@ -133,13 +133,49 @@ export async function writeFileAtomic(
  */
 const WRITE_BATCH = 1 << 20;
 
+/**
+ * Where an atomic write really goes: through a symlink to its target (renaming over the link
+ * would replace it), and straight into a device or FIFO such as /dev/null or /dev/stdout
+ * (renaming over those would replace the device, as root).
+ */
+async function atomicTarget(path: string): Promise<{ kind: 'file' | 'special'; path: string }> {
+  const real = await realpath(path).catch(() => path);
+  const st = await stat(real).catch(() => undefined);
+  if (st === undefined || st.isFile()) return { kind: 'file', path: real };
+  if (st.isDirectory()) throw new VouchError('IO_ERROR', `cannot write ${path}: it is a directory`);
+  return { kind: 'special', path: real };
+}
+
+async function writeSpecial(
+  path: string,
+  src: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  signal: AbortSignal | undefined,
+): Promise<number> {
+  const fh = await open(path, 'w').catch((e: unknown) => {
+    throw ioError(`cannot open ${path}`, e);
+  });
+  let n = 0;
+  try {
+    for await (const chunk of src) {
+      checkAborted(signal, path);
+      await fh.write(chunk);
+      n += chunk.byteLength;
+    }
+  } finally {
+    await fh.close();
+  }
+  return n;
+}
+
 export async function writeStreamAtomic(
   path: string,
   src: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   opts: AtomicOptions & { signal?: AbortSignal } = {},
 ): Promise<number> {
   checkAborted(opts.signal, path);
-  const out = await createAtomicWriteStream(path, opts);
+  const target = await atomicTarget(path);
+  if (target.kind === 'special') return writeSpecial(path, src, opts.signal);
+  const out = await createAtomicWriteStream(target.path, opts);
   // Gather small network/stream chunks into ~1 MiB writev calls (no copying), and keep one
   // write in flight while the next batch is read: fewer syscalls, reading and writing overlap.
   let batch: Uint8Array[] = [];
