@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages the test suite drives for real: the CNCF distribution registry,
 # skopeo (independent client/oracle), htpasswd (registry auth), openssl (TLS tests), and the
-# oracles of the SBOM catalogers: rpm (rpmdb), go (Go build info), ruby (gemspecs).
+# oracles of the SBOM catalogers and version comparators: rpm, go, ruby, python3-packaging, maven.
 # Safe to re-run: does nothing when everything is present.
 set -eu
 need=""
@@ -13,6 +13,10 @@ command -v tar >/dev/null 2>&1 || need="$need tar"
 command -v rpm >/dev/null 2>&1 || need="$need rpm"
 command -v go >/dev/null 2>&1 || need="$need golang-go"
 command -v ruby >/dev/null 2>&1 || need="$need ruby"
+# version comparator oracles: Python packaging, Go's x/mod/semver, Maven's ComparableVersion
+python3 -c 'import packaging' >/dev/null 2>&1 || need="$need python3-packaging"
+[ -d /usr/share/gocode/src/golang.org/x/mod ] || need="$need golang-golang-x-mod-dev"
+command -v mvn >/dev/null 2>&1 || need="$need maven"
 [ -z "$need" ] && exit 0
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"

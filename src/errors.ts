@@ -46,6 +46,14 @@ export const ERROR_CODES = [
   'PURL_INVALID',
   // SBOM documents (src/sbom/format): a CycloneDX / SPDX document vouch cannot read
   'SBOM_INVALID',
+  // vulnerability matching (src/vuln/version): a version string its scheme cannot parse
+  'VERSION_UNPARSEABLE',
+  // CVE gate (src/gate): an ignore file or a VEX document vouch refuses, naming file, line or field
+  'IGNOREFILE_INVALID',
+  'VEX_INVALID',
+  // advisory database (src/vuln/db): missing, unreadable, wrong schema, or a corrupt input (zip) to import
+  'DB_NOT_FOUND',
+  'DB_INVALID',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
