@@ -166,6 +166,10 @@ async function main(): Promise<void> {
 const SECTIONS: Record<string, () => Promise<void>> = {
   oci: main,
   sbom: async () => (await import('./sbom.ts')).runSbomBench(),
+  db: async () => (await import('./db.ts')).runDbBench(),
+  match: async () => {
+    await (await import('./match.ts')).runMatchBench();
+  },
 };
 const only = process.env.BENCH_ONLY?.split(',');
 for (const [name, run] of Object.entries(SECTIONS)) {

@@ -17,6 +17,8 @@ command -v ruby >/dev/null 2>&1 || need="$need ruby"
 python3 -c 'import packaging' >/dev/null 2>&1 || need="$need python3-packaging"
 [ -d /usr/share/gocode/src/golang.org/x/mod ] || need="$need golang-golang-x-mod-dev"
 command -v mvn >/dev/null 2>&1 || need="$need maven"
+# CVSS scores are cross-checked with Ruby's cvss-suite
+ruby -e 'require "cvss_suite"' >/dev/null 2>&1 || need="$need ruby-cvss-suite"
 [ -z "$need" ] && exit 0
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"

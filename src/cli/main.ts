@@ -21,6 +21,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   inspect: async () => (await import('./commands/inspect.ts')).inspectCommand,
   flatten: async () => (await import('./commands/flatten.ts')).flattenCommand,
   sbom: async () => (await import('./commands/sbom.ts')).sbomCommand,
+  scan: async () => (await import('./commands/scan.ts')).scanCommand,
+  db: async () => (await import('./commands/db.ts')).dbCommand,
   demo: async () => (await import('./commands/demo.ts')).demoCommand,
 };
 
@@ -29,6 +31,8 @@ const SUMMARIES: Record<keyof typeof COMMANDS, string> = {
   inspect: 'Show an image: digest, platforms, config, layers and sizes',
   flatten: 'Squash an image into one layer, keeping all its config',
   sbom: 'List every package in an image or directory (CycloneDX, SPDX, table)',
+  scan: 'Find known vulnerabilities in an image or SBOM and gate on them (table, trivy JSON, SARIF)',
+  db: 'Import, update and inspect the OSV advisory database that scan uses',
   demo: 'Run vouch end to end on a bundled example (no network, no daemon)',
 };
 
@@ -48,7 +52,7 @@ function topHelp(): string {
     '  docker://REF or REF         a registry, e.g. 127.0.0.1:5000/app:1.0 or debian@sha256:...',
     '',
     'Global options: --help, --version, --debug (show causes and stacks)',
-    'Exit codes: 0 success, 1 failure, 2 usage error, 70 internal error',
+    'Exit codes: 0 success, 1 failure, 2 usage error, 4 scan gate failed, 70 internal error',
     '',
     'Run `vouch <command> --help` for details.',
   ];

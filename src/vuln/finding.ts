@@ -59,6 +59,8 @@ export interface Finding {
     via: 'name' | 'source-package' | 'origin' | 'stdlib' | 'purl';
     /** Human-readable range that matched, e.g. 'introduced 0, fixed 2.36-9+deb12u4' or 'listed version'. */
     range: string;
+    /** The version compared: the installed one, or a Debian binary's source version, a Go version without `v`. */
+    version?: string;
   };
   /** Set when a built-in rule says the finding cannot apply (kernel CVEs on header packages). */
   setAside?: { rule: string; reason: string };
