@@ -59,10 +59,12 @@ export async function runDbBench(): Promise<void> {
       [`synthesized ×${COPIES}, directory`, [synthDir]],
     ];
     console.log(
-      `node ${process.version}, ${availableParallelism()} CPUs, median of ${rounds}; goal ≥ ${GOAL.toLocaleString('en-US')} records/s`,
+      `node ${process.version}, ${availableParallelism()} CPUs, load ${loadavg()[0]!.toFixed(2)}, median of ${rounds}; ` +
+        `goal ≥ ${GOAL.toLocaleString('en-US')} records/s`,
     );
     console.log(
-      `${'input'.padEnd(34)}${'records'.padStart(9)}${'seconds'.padStart(9)}${'records/s'.padStart(11)}${'db MB'.padStart(8)}`,
+      `${'input'.padEnd(34)}${'records'.padStart(9)}${'seconds'.padStart(9)}${'records/s'.padStart(11)}` +
+        `${'CPU µs/rec'.padStart(12)}${'db MB'.padStart(8)}`,
     );
     for (const [label, inputs] of cases) {
       const secs: number[] = [];

@@ -505,6 +505,29 @@ test('files that are not vouch databases: never opened as one, never overwritten
   assert.equal(rawCount(other, 'SELECT COUNT(*) FROM t'), 1);
 });
 
+test('a damaged database file is DB_INVALID on open or on query, never a raw SQLite error', async () => {
+  const p = await fresh('damaged.db');
+  const bytes = await readFile(p);
+  await writeFile(p, bytes.subarray(0, bytes.length >> 1)); // half the pages gone
+  const isInvalid = (e: unknown) => isVouchError(e, 'DB_INVALID') && e.message.startsWith(p);
+  let db: ReturnType<typeof openAdvisoryDb> | undefined;
+  try {
+    db = openAdvisoryDb(p);
+  } catch (e) {
+    assert.ok(isInvalid(e), String(e));
+    return;
+  }
+  try {
+    assert.throws(() => {
+      db.metadata();
+      for (const f of recordFiles(OSV_PYPI)) db.recordsFor('PyPI', f.name.replace(/\.json$/, ''));
+      for (const f of recordFiles(OSV_PYPI)) db.get(f.name.replace(/\.json$/, ''));
+    }, isInvalid);
+  } finally {
+    db.close();
+  }
+});
+
 test('bad inputs: a path given twice is a usage error, a missing one FILE_NOT_FOUND', async () => {
   const p = join(dir, 'inputs.db');
   await assert.rejects(

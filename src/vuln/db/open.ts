@@ -63,7 +63,12 @@ export function openAdvisoryDb(path: string): AdvisoryDb {
         : `schema version ${kind.schemaVersion}, but this vouch reads version ${SCHEMA_VERSION}`;
     throw new VouchError('DB_INVALID', `${path}: ${what}`, { hint: REIMPORT_HINT });
   }
-  return new SqliteAdvisoryDb(path, db);
+  try {
+    return new SqliteAdvisoryDb(path, db);
+  } catch (e) {
+    db.close();
+    throw new VouchError('DB_INVALID', `${path}: ${(e as Error).message}`, { hint: REIMPORT_HINT, cause: e });
+  }
 }
 
 function decodeRecord(path: string, id: string, blob: Uint8Array): OsvRecord {
@@ -98,8 +103,21 @@ class SqliteAdvisoryDb implements AdvisoryDb {
       UNION SELECT r.id FROM aliases a JOIN records r ON r.rec = a.rec WHERE a.alias = ?1`);
   }
 
+  /** Run a query; an SQLite failure (a damaged file) becomes DB_INVALID naming the file. */
+  #query<T>(f: () => T): T {
+    try {
+      return f();
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'ERR_SQLITE_ERROR') throw e;
+      throw new VouchError('DB_INVALID', `${this.path}: ${(e as Error).message}`, {
+        hint: REIMPORT_HINT,
+        cause: e,
+      });
+    }
+  }
+
   #rows(stmt: StatementSync, ...params: string[]): OsvRecord[] {
-    const rows = stmt.all(...params) as { id: string; json: Uint8Array }[];
+    const rows = this.#query(() => stmt.all(...params) as { id: string; json: Uint8Array }[]);
     return rows.map((r) => decodeRecord(this.path, r.id, r.json));
   }
 
@@ -110,7 +128,7 @@ class SqliteAdvisoryDb implements AdvisoryDb {
   }
 
   get(id: string): OsvRecord | undefined {
-    const row = this.#byId.get(id) as { json: Uint8Array } | undefined;
+    const row = this.#query(() => this.#byId.get(id) as { json: Uint8Array } | undefined);
     return row ? decodeRecord(this.path, id, row.json) : undefined;
   }
 
@@ -119,7 +137,7 @@ class SqliteAdvisoryDb implements AdvisoryDb {
     const queue = [id];
     while (queue.length > 0 && seen.size < MAX_ALIAS_GROUP) {
       const cur = queue.pop()!;
-      for (const { other } of this.#aliasesOf.all(cur) as { other: string }[]) {
+      for (const { other } of this.#query(() => this.#aliasesOf.all(cur) as { other: string }[])) {
         if (seen.has(other)) continue;
         seen.add(other);
         queue.push(other);
@@ -129,7 +147,7 @@ class SqliteAdvisoryDb implements AdvisoryDb {
   }
 
   metadata(): DbMetadata {
-    this.#metadata ??= readMetadata(this.#db);
+    this.#metadata ??= this.#query(() => readMetadata(this.#db));
     return this.#metadata;
   }
 

@@ -26,7 +26,8 @@ export class DecodePool {
     this.size = size;
   }
 
-  #start(): void {
+  /** Start the workers now (run() would otherwise start them on first use). */
+  start(): void {
     if (this.#workers.length > 0 || this.size === 0) return;
     for (let i = 0; i < this.size; i++) {
       const w = new Worker(new URL('./decode-worker.ts', import.meta.url));
@@ -64,7 +65,7 @@ export class DecodePool {
       }
       return;
     }
-    this.#start();
+    this.start();
     this.#results.clear();
     const base = this.#nextSeq;
     this.#nextSeq += tasks.length;

@@ -9,7 +9,10 @@ import type { DbMetadata } from './types.ts';
 export const DEFAULT_MAX_AGE_DAYS = 7;
 const DAY_MS = 86_400_000;
 
-/** `$VOUCH_DB`, else `$XDG_CACHE_HOME/vouch/osv.db` (an absolute XDG_CACHE_HOME only, per the spec), else `~/.cache/vouch/osv.db`. */
+/**
+ * `$VOUCH_DB`, else `$XDG_CACHE_HOME/vouch/osv.db` (only an absolute XDG_CACHE_HOME counts, as the
+ * XDG spec says), else `~/.cache/vouch/osv.db`.
+ */
 export function defaultDbPath(env: NodeJS.ProcessEnv = process.env): string {
   if (env.VOUCH_DB) return env.VOUCH_DB;
   const xdg = env.XDG_CACHE_HOME;
