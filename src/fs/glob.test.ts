@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isVouchError } from '../errors.ts';
-import { matchGlob } from './glob.ts';
+import { globMatcher, matchGlob } from './glob.ts';
 
 const CASES: [pattern: string, path: string, match: boolean][] = [
   ['**/package.json', '/package.json', true],
@@ -25,11 +25,24 @@ const CASES: [pattern: string, path: string, match: boolean][] = [
   ['/a.b', '/aXb', false],
   ['/a+b(c)', '/a+b(c)', true],
   ['/x}y', '/x}y', true],
+  ['**/var/lib/dpkg/status', '/var/lib/dpkg/status', true],
+  ['**/var/lib/dpkg/status', '/chroot/var/lib/dpkg/status', true],
+  ['**/var/lib/dpkg/status', '/var/lib/dpkg/xstatus', false],
+  ['**/*.dist-info/METADATA', '/usr/lib/python3/dist-packages/a-1.dist-info/METADATA', true],
+  ['**/*.egg-info', '/usr/lib/python3/x.egg-info', true],
+  ['**/node_modules/@*/*/package.json', '/srv/node_modules/@babel/code-frame/package.json', true],
+  ['**/node_modules/@*/*/package.json', '/srv/node_modules/babel/package.json', false],
 ];
 
 test('glob patterns match the way catalogers expect', () => {
   for (const [pattern, path, want] of CASES) {
     assert.equal(matchGlob(pattern, path), want, `${pattern} vs ${path}`);
+    assert.equal(globMatcher(pattern)(path), want, `globMatcher: ${pattern} vs ${path}`);
+    assert.equal(
+      globMatcher(pattern)(path.replace(/^\/+/, '')),
+      want,
+      `globMatcher: ${pattern} vs relative ${path}`,
+    );
   }
 });
 

@@ -11,6 +11,21 @@ export function globToRegExp(pattern: string): RegExp {
   return new RegExp(`^${translate(p, pattern)}$`, 'u');
 }
 
+/**
+ * A glob compiled for matching many paths: the literal text its matches must end with is
+ * checked first (a cheap endsWith), so the regular expression only runs on likely matches.
+ */
+export function globMatcher(pattern: string): (path: string) => boolean {
+  const re = globToRegExp(pattern);
+  const p = pattern.replace(/^\/+/, '');
+  let cut = -1;
+  for (const c of '*?[]{},') cut = Math.max(cut, p.lastIndexOf(c));
+  // What follows the last wildcard is literal; without its leading '/' (a '**/' may match
+  // nothing), every match ends with it.
+  const tail = p.slice(cut + 1).replace(/^\/+/, '');
+  return (path) => path.endsWith(tail) && re.test(path.replace(/^\/+/, ''));
+}
+
 export function matchGlob(pattern: string | RegExp, path: string): boolean {
   const re = typeof pattern === 'string' ? globToRegExp(pattern) : pattern;
   return re.test(path.replace(/^\/+/, ''));

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type TestContext, test } from 'node:test';
 import { collect, gzipLayer, layer, type TestLayer } from '../../test/fs/helpers.ts';
 import { EXPECTED, LAYERS } from '../../test/fs/scenario.ts';
 import { makeTar, type TarEntry } from '../../test/helpers/random-image.ts';
+import { digestOf } from '../digest/digest.ts';
 import { isVouchError } from '../errors.ts';
 import { type MergedView, openMergedView } from './merged.ts';
 
@@ -206,4 +210,92 @@ test('reads compressed layers through decompress and enforces limits', async () 
     }),
     (e) => isVouchError(e, 'DECOMPRESSION_BOMB'),
   );
+});
+
+/** Run with os.tmpdir() at a fresh dir, so temp files made there can be counted. */
+async function inOwnTmp(t: TestContext): Promise<() => Promise<string[]>> {
+  const dir = await mkdtemp(join(tmpdir(), 'vouch-merged-test-'));
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = dir;
+  t.after(async () => {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+    await rm(dir, { recursive: true, force: true });
+  });
+  return () => readdir(dir);
+}
+
+test('capture: one pass keeps, spills, hashes and keeps heads as asked; close() removes the spill', async (t) => {
+  const temps = await inOwnTmp(t);
+  const big = Buffer.alloc(3 * 1024 * 1024 + 5);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 7) % 251;
+  const lib = Buffer.from('\x7fELF-a-shared-library-with-a-long-enough-body');
+  const { v, inputs } = await view(
+    [
+      [
+        { name: 'etc/small', content: 'kept' },
+        { name: 'opt/big.bin', content: big, mode: 0o755 },
+        { name: 'opt/tool', content: 'spilled tool', mode: 0o755 },
+        { name: 'usr/lib/libx.so', content: lib },
+        { name: 'usr/share/other', content: 'lazy' },
+        { name: 'empty', content: '', mode: 0o755 },
+      ],
+    ],
+    {
+      keepMaxBytes: 1024 * 1024,
+      capture: (f: { path: string; size: number; mode: number }) => {
+        if (f.path === '/etc/small' || f.path === '/opt/big.bin') return { keep: true, spill: true };
+        if ((f.mode & 0o111) !== 0) return { spill: true };
+        if (f.path.endsWith('.so')) return { hash: true, head: 4 };
+        return undefined;
+      },
+    },
+  );
+  const opens = () => inputs[0]!.opens;
+  assert.equal(opens(), 1);
+  assert.equal(Buffer.from(await v.readFile('/etc/small')).toString(), 'kept');
+  // Too big to keep: spilled instead, and read back exactly (across write batches).
+  assert.ok(Buffer.from(await v.readFile('/opt/big.bin')).equals(big));
+  assert.equal(await collect(await v.open('/opt/tool')), 'spilled tool');
+  assert.equal(await collect(await v.open('/empty')), '');
+  // A head is enough for a magic check; reading on fetches the rest, checked against the digest.
+  const it = (await v.open('/usr/lib/libx.so'))[Symbol.asyncIterator]();
+  assert.equal(Buffer.from((await it.next()).value!).toString('latin1'), '\x7fELF');
+  await it.return?.();
+  assert.equal(opens(), 1, 'kept, spilled and head reads need no second read of the layer');
+  assert.equal((await v.stat('/usr/lib/libx.so'))!.digest, digestOf(lib));
+  assert.equal((await v.stat('/opt/tool'))!.digest, undefined, 'hashed only when asked');
+  assert.equal(Buffer.from(await v.readFile('/usr/lib/libx.so')).toString('latin1'), lib.toString('latin1'));
+  assert.equal(await collect(await v.open('/usr/share/other')), 'lazy');
+  assert.equal(opens(), 3, 'the rest of a head, and files not captured, re-read the layer');
+  assert.equal((await temps()).length, 1, 'one spill file for all spilled entries');
+  await v.close();
+  assert.deepEqual(await temps(), [], 'close() removes it');
+
+  // A file cannot change under a re-read: the rest after a head is checked against the digest.
+  const { v: v2, inputs: in2 } = await view([[{ name: 'usr/lib/liby.so', content: lib }]], {
+    capture: () => ({ hash: true, head: 4 }),
+  });
+  const tampered = Buffer.from(in2[0]!.bytes);
+  tampered.write('Z', tampered.indexOf('shared'));
+  in2[0]!.bytes = tampered;
+  await assert.rejects(v2.readFile('/usr/lib/liby.so'), (e) => isVouchError(e, 'DIGEST_MISMATCH'));
+});
+
+test('capture: a layer failing mid-way leaves no spill behind', async (t) => {
+  const temps = await inOwnTmp(t);
+  const good = await layer([{ name: 'bin/a', content: 'a'.repeat(100), mode: 0o755 }]);
+  const broken = {
+    digest: good.digest,
+    async open() {
+      const bytes = good.bytes.subarray(0, 700);
+      return (async function* () {
+        yield bytes;
+      })();
+    },
+  };
+  await assert.rejects(openMergedView([good, broken], { capture: () => ({ spill: true }) }), (e) =>
+    isVouchError(e, 'LAYER_INVALID'),
+  );
+  assert.deepEqual(await temps(), []);
 });

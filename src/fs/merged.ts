@@ -5,13 +5,17 @@
  * Memory design (flat for multi-GB images): building streams each layer once and keeps only
  * metadata per path (plus a sha256 of each file while it passes, on by default). Contents are
  * read later, lazily:
- *  - `keepContents(path, size)` captures matching small files during that single pass
- *    (package databases, manifests): no second read at all;
+ *  - during that single pass, `capture` (or the simpler `keepContents`) takes what will be
+ *    needed: small files kept in memory (package databases, manifests), files read in full
+ *    later appended to one private temp file (executables, archives), the first bytes of others
+ *    (a magic-number check), digests where wanted: no second read at all;
  *  - `prefetch(filter)` reads each needed layer once more and spills the selected files to a
  *    content-addressed cache on disk (`cacheDir`, or a private temp dir removed by close());
  *  - anything else is streamed by re-reading its layer up to that entry.
- * Every re-read is checked against the digest taken during the first pass (DIGEST_MISMATCH),
- * so a layer that changes between reads cannot feed different bytes.
+ * Every re-read of a layer or of `cacheDir` is checked against the digest taken during the
+ * first pass, when one was taken (DIGEST_MISMATCH), so a layer that changes between reads
+ * cannot feed different bytes. Private temp files hold bytes already checked when written
+ * (by the layer's own digest checks, or against the file's digest) and are read as is.
  *
  * Semantics follow what runtimes (containerd) do when they unpack: a path whose parent is a
  * symlink lands where the symlink leads, resolved inside the image root; a parent that is a
@@ -21,14 +25,14 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat as fsStat, mkdtemp, rm } from 'node:fs/promises';
+import { type FileHandle, stat as fsStat, mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Digest, digestHex, parseDigest } from '../digest/digest.ts';
 import { verified } from '../digest/verify.ts';
 import { VouchError } from '../errors.ts';
 import { createAtomicWriteStream } from '../util/atomic.ts';
-import { globToRegExp } from './glob.ts';
+import { globMatcher } from './glob.ts';
 import { baseName, compareBytes, parentOf, splitPath, toImagePath } from './path.ts';
 import { layerTarOptions, readTar, TarBudget, type TarHeader, type TarLimits } from './tar.ts';
 import type { FileRecord, LayerInput, Problem } from './types.ts';
@@ -56,13 +60,39 @@ export interface FileResolver {
   open(path: string): Promise<AsyncIterable<Uint8Array>>;
 }
 
+/** A regular file as the indexing pass meets it, for `capture`. */
+export interface CaptureCandidate {
+  /** '/…', as stored in the layer (symlinked parents not resolved). */
+  path: string;
+  size: number;
+  /** Permission bits (0o7777). */
+  mode: number;
+}
+
+/** What the indexing pass takes of one regular file's content. */
+export interface Capture {
+  /** Keep it whole in memory (only up to keepMaxBytes; bigger ones can be spilled instead). */
+  keep?: boolean;
+  /** Copy it to a private temp file (files that will be read in full later). */
+  spill?: boolean;
+  /** sha256 it: FileRecord.digest, and its later re-reads from the layer are checked. */
+  hash?: boolean;
+  /** Keep its first bytes in memory (when not kept or spilled): a magic check reads no layer. */
+  head?: number;
+}
+
 export interface MergedViewOptions {
   /** Capture these files' contents in memory during the indexing pass (path is '/…'). */
   keepContents?: (path: string, size: number) => boolean;
-  /** Largest file keepContents may capture (default 4 MiB); bigger ones stay lazy. */
+  /** Largest file keepContents or capture may keep in memory (default 4 MiB). */
   keepMaxBytes?: number;
   /** sha256 every file while indexing (default true): record digests and checked re-reads. */
   hashFiles?: boolean;
+  /**
+   * Per regular file, what to take of it during the indexing pass; when given it replaces
+   * keepContents and hashFiles (undefined: nothing, the file stays lazy and unhashed).
+   */
+  capture?: (file: CaptureCandidate) => Capture | undefined;
   /** Where prefetch() spills contents; default a temp dir removed by close(). */
   cacheDir?: string;
   limits?: TarLimits;
@@ -75,7 +105,11 @@ interface Content {
   size: number;
   digest?: Digest;
   kept?: Uint8Array;
+  /** The first bytes (see Capture.head), when not kept whole. */
+  head?: Uint8Array;
   cached?: string;
+  /** Where Capture.spill put it in the spill file. */
+  spilled?: number;
 }
 
 interface Node {
@@ -88,6 +122,12 @@ interface Node {
 type Found = { ok: true; node: Node } | { ok: false; reason: string };
 
 const MAX_HOPS = 40;
+/** Bytes gathered before the spill file is written to. */
+const SPILL_BATCH = 1024 * 1024;
+/** The first read of a spilled file: enough for headers (ELF tables, zip magic). */
+const SPILL_FIRST_READ = 64 * 1024;
+/** Later reads of a spilled file. */
+const SPILL_READ = 256 * 1024;
 const DEFAULT_READ_LIMIT = 64 * 1024 ** 2;
 
 /** Index `layers` (one streaming pass each) into a merged view. */
@@ -105,6 +145,8 @@ export class MergedView implements FileResolver {
   readonly #root: Node;
   #cacheDir: string | undefined;
   #ownCache = false;
+  /** Files spilled while indexing (Capture.spill), one after the other; removed by close(). */
+  #spill: SpillFile | undefined;
   #count = 1;
   /** Every node sorted by path; computed once the view is complete. */
   #sorted: Node[] | undefined;
@@ -112,7 +154,12 @@ export class MergedView implements FileResolver {
   static async build(layers: readonly LayerInput[], opts: MergedViewOptions = {}): Promise<MergedView> {
     const view = new MergedView(layers, opts);
     const budget = new TarBudget(opts.limits);
-    for (let i = 0; i < layers.length; i++) await view.#addLayer(i, budget);
+    try {
+      for (let i = 0; i < layers.length; i++) await view.#addLayer(i, budget);
+    } catch (e) {
+      await view.close();
+      throw e;
+    }
     return view;
   }
 
@@ -149,7 +196,6 @@ export class MergedView implements FileResolver {
     const pending: { h: TarHeader; content?: Content }[] = [];
     const opaque: string[] = [];
     const whiteouts: { dir: string; name: string }[] = [];
-    const hash = this.#opts.hashFiles ?? true;
     const keepMax = this.#opts.keepMaxBytes ?? 4 * 1024 ** 2;
     for await (const e of readTar(await layer.open(), layerTarOptions(i, layer, budget))) {
       const { body, ...h } = e;
@@ -167,17 +213,8 @@ export class MergedView implements FileResolver {
         continue;
       }
       const content: Content = { layer: i, index: h.index, size: h.size };
-      const keep = h.size <= keepMax && this.#opts.keepContents?.(`/${h.path}`, h.size) === true;
-      if (hash || keep) {
-        const sha = createHash('sha256');
-        const chunks: Uint8Array[] = [];
-        for await (const c of body) {
-          sha.update(c);
-          if (keep) chunks.push(c);
-        }
-        content.digest = parseDigest(`sha256:${sha.digest('hex')}`);
-        if (keep) content.kept = Buffer.concat(chunks);
-      }
+      const plan = this.#plan(h, keepMax);
+      if (plan) await this.#capture(body, content, plan);
       pending.push({ h, content });
     }
     // Whiteouts and opaque markers hide lower layers only: apply them before this layer's entries.
@@ -198,6 +235,54 @@ export class MergedView implements FileResolver {
       }
     }
     for (const p of pending) this.#place(i, p.h, p.content);
+    await this.#spill?.flush();
+  }
+
+  /** What to take of a file while indexing: `capture`, else keepContents and hashFiles. */
+  #plan(h: TarHeader, keepMax: number): Capture | undefined {
+    const o = this.#opts;
+    if (o.capture) {
+      const c = o.capture({ path: `/${h.path}`, size: h.size, mode: h.mode });
+      if (!c) return undefined;
+      const keep = c.keep === true && h.size <= keepMax;
+      const spill = c.spill === true && !keep && h.size > 0;
+      const head = keep || spill ? 0 : Math.min(c.head ?? 0, h.size);
+      if (!keep && !spill && c.hash !== true && head === 0) return undefined;
+      return { keep, spill, hash: c.hash === true, head };
+    }
+    const keep = h.size <= keepMax && o.keepContents?.(`/${h.path}`, h.size) === true;
+    // A kept file is hashed too (its digest costs nothing more).
+    return keep || (o.hashFiles ?? true) ? { keep, hash: true } : undefined;
+  }
+
+  /** Consume a file's body once, taking what `plan` says. */
+  async #capture(body: AsyncIterable<Uint8Array>, content: Content, plan: Capture): Promise<void> {
+    const sha = plan.hash ? createHash('sha256') : undefined;
+    const chunks: Uint8Array[] | undefined = plan.keep ? [] : undefined;
+    const want = plan.head ?? 0;
+    const head: Uint8Array[] = [];
+    let got = 0;
+    if (plan.spill) this.#spill ??= await SpillFile.create();
+    const out = plan.spill ? this.#spill : undefined;
+    const at = out?.size;
+    let n = 0;
+    for await (const c of body) {
+      sha?.update(c);
+      chunks?.push(c);
+      if (got < want) {
+        head.push(c.subarray(0, want - got));
+        got += Math.min(c.byteLength, want - got);
+      }
+      n += c.byteLength;
+      await out?.append(c);
+    }
+    if (sha) content.digest = parseDigest(`sha256:${sha.digest('hex')}`);
+    if (chunks) content.kept = Buffer.concat(chunks);
+    if (want > 0) content.head = Buffer.concat(head);
+    if (at !== undefined) {
+      if (n !== content.size) throw new VouchError('INTERNAL', `entry ${content.index}: ${n} bytes read`);
+      content.spilled = at;
+    }
   }
 
   #problem(layer: number, path: string, reason: string): void {
@@ -353,9 +438,9 @@ export class MergedView implements FileResolver {
   }
 
   async glob(pattern: string): Promise<FileRecord[]> {
-    const re = globToRegExp(pattern);
+    const match = globMatcher(pattern);
     return this.#nodes()
-      .filter((n) => n !== this.#root && re.test(n.rec.path.slice(1)))
+      .filter((n) => n !== this.#root && match(n.rec.path))
       .map((n) => n.rec);
   }
 
@@ -396,11 +481,34 @@ export class MergedView implements FileResolver {
   async #openContent(node: Node): Promise<AsyncIterable<Uint8Array>> {
     const c = node.content!;
     if (c.kept) return once(c.kept);
+    if (c.size === 0) return once(new Uint8Array(0));
+    if (c.spilled !== undefined && this.#spill) return this.#spill.read(c.spilled, c.size);
+    if (c.head && c.head.byteLength > 0) return this.#afterHead(node, c.head);
+    return this.#full(node);
+  }
+
+  #full(node: Node): AsyncIterable<Uint8Array> {
+    const c = node.content!;
     const what = `${node.rec.path} (layer ${c.layer})`;
     const check = (src: AsyncIterable<Uint8Array>) =>
       c.digest ? verified(src, { digest: c.digest, size: c.size }, what) : src;
     if (c.cached) return check(createReadStream(c.cached));
     return check(this.#fromLayer(c, what));
+  }
+
+  /** The kept first bytes, then (only if the reader goes on) the rest from where the file is. */
+  async *#afterHead(node: Node, head: Uint8Array): AsyncGenerator<Uint8Array> {
+    yield head;
+    if (head.byteLength >= node.content!.size) return;
+    let skip = head.byteLength;
+    for await (const chunk of this.#full(node)) {
+      if (skip >= chunk.byteLength) {
+        skip -= chunk.byteLength;
+        continue;
+      }
+      yield skip > 0 ? chunk.subarray(skip) : chunk;
+      skip = 0;
+    }
   }
 
   async *#fromLayer(c: Content, what: string): AsyncGenerator<Uint8Array> {
@@ -425,7 +533,7 @@ export class MergedView implements FileResolver {
     const byLayer = new Map<number, Map<number, Content>>();
     for (const n of this.#nodes()) {
       const c = n.content;
-      if (!c || c.kept || c.cached || !filter(n.rec)) continue;
+      if (!c || c.kept || c.cached || c.spilled !== undefined || !filter(n.rec)) continue;
       const m = byLayer.get(c.layer) ?? new Map<number, Content>();
       m.set(c.index, c);
       byLayer.set(c.layer, m);
@@ -461,13 +569,20 @@ export class MergedView implements FileResolver {
     return this.#cacheDir;
   }
 
-  /** Remove the private content cache, if one was made. */
+  /** Remove the private content cache and the spill file, if they were made. */
   async close(): Promise<void> {
     if (this.#ownCache && this.#cacheDir !== undefined)
       await rm(this.#cacheDir, { recursive: true, force: true });
+    await this.#spill?.remove();
     this.#cacheDir = undefined;
     this.#ownCache = false;
-    for (const n of this.#nodes()) if (n.content) n.content.cached = undefined;
+    this.#spill = undefined;
+    for (const n of this.#nodes()) {
+      if (n.content) {
+        n.content.cached = undefined;
+        n.content.spilled = undefined;
+      }
+    }
   }
 }
 
@@ -494,6 +609,76 @@ async function spill(
     throw e;
   }
   return final;
+}
+
+/** One private temp file that entries are appended to, written in large batches. */
+class SpillFile {
+  readonly #dir: string;
+  readonly #path: string;
+  readonly #fh: FileHandle;
+  #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
+  /** Bytes appended so far (written or pending). */
+  size = 0;
+
+  private constructor(dir: string, fh: FileHandle) {
+    this.#dir = dir;
+    this.#path = join(dir, 'spill');
+    this.#fh = fh;
+  }
+
+  static async create(): Promise<SpillFile> {
+    const dir = await mkdtemp(join(tmpdir(), 'vouch-spill-'));
+    try {
+      return new SpillFile(dir, await open(join(dir, 'spill'), 'wx+', 0o600));
+    } catch (e) {
+      await rm(dir, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  async append(chunk: Uint8Array): Promise<void> {
+    this.#pending.push(chunk);
+    this.#pendingBytes += chunk.byteLength;
+    this.size += chunk.byteLength;
+    if (this.#pendingBytes >= SPILL_BATCH) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.#pending.length === 0) return;
+    const batch = this.#pending;
+    const want = this.#pendingBytes;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    const { bytesWritten } = await this.#fh.writev(batch);
+    if (bytesWritten !== want) {
+      throw new VouchError('IO_ERROR', `${this.#path}: wrote ${bytesWritten} of ${want} bytes`);
+    }
+  }
+
+  /**
+   * Bytes [at, at + size), only after flush(): positional reads on the one open handle, a
+   * small first read (a header check stops there), larger ones after.
+   */
+  async *read(at: number, size: number): AsyncGenerator<Uint8Array> {
+    let pos = at;
+    const end = at + size;
+    let step = SPILL_FIRST_READ;
+    while (pos < end) {
+      const buf = Buffer.allocUnsafe(Math.min(step, end - pos));
+      const { bytesRead } = await this.#fh.read(buf, 0, buf.byteLength, pos);
+      if (bytesRead === 0)
+        throw new VouchError('IO_ERROR', `${this.#path}: ends at byte ${pos}, before ${end}`);
+      pos += bytesRead;
+      step = SPILL_READ;
+      yield buf.subarray(0, bytesRead);
+    }
+  }
+
+  async remove(): Promise<void> {
+    await this.#fh.close().catch(() => undefined);
+    await rm(this.#dir, { recursive: true, force: true });
+  }
 }
 
 function meta(h: TarHeader, layer: number, layerDigest: Digest): Omit<FileRecord, 'path'> {

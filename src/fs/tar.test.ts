@@ -196,3 +196,30 @@ test('a failing source keeps its own error; early exits do not hang', async () =
     break;
   }
 });
+
+test('the source is read to its end after the last entry, and released when the reader leaves early', async () => {
+  const bytes = await makeTar([
+    { name: 'a', content: 'a'.repeat(3000) },
+    { name: 'b', content: 'b' },
+  ]);
+  let ended = false;
+  let released = false;
+  async function* source() {
+    try {
+      yield* chunks(bytes, 512);
+      ended = true;
+    } finally {
+      released = true;
+    }
+  }
+  const names: string[] = [];
+  for await (const e of readTar(source())) names.push(e.path);
+  assert.deepEqual(names, ['a', 'b']);
+  assert.ok(ended, 'read past the end-of-archive blocks, so a digest check at the end runs');
+  ended = released = false;
+  for await (const e of readTar(source())) {
+    assert.equal(e.path, 'a');
+    break;
+  }
+  assert.deepEqual([ended, released], [false, true]);
+});

@@ -3,28 +3,26 @@
  * package installed by an OS package is nested under it), deterministic order, and coverage
  * (executables and libraries no package explains).
  *
- * catalogImage() fetches and decompresses each layer once: while it is indexed (keeping in
- * memory the small files the catalogers' patterns name) its tar is spooled to a temp file.
- * The files catalogers read in full anyway (executables for the binary catalogers, archives)
- * are then copied out of the spooled tars in one more local pass, so no cataloger ever makes
- * the merged view re-read a layer per file. Memory holds metadata and the small kept files.
- * catalogDirectory() does the same over a root filesystem on disk (no layers, no spool).
+ * catalogImage() fetches and decompresses each layer once, and takes during that single pass
+ * all the content the catalogers will read: the small files their patterns name in memory,
+ * the files read in full anyway (executables for the binary catalogers, large archives) on
+ * disk, and for coverage the ELF header and digest of each candidate. No cataloger makes the
+ * merged view read a layer again. Memory holds metadata and the small kept files.
+ * catalogDirectory() does the same over a root filesystem on disk (no layers).
  */
-import { createReadStream } from 'node:fs';
-import { type FileHandle, mkdtemp, open, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import pkgJson from '../../package.json' with { type: 'json' };
 import type { Digest } from '../digest/digest.ts';
 import { isVouchError } from '../errors.ts';
-import { globToRegExp } from '../fs/glob.ts';
+import { globMatcher } from '../fs/glob.ts';
 import type { FileResolver } from '../fs/merged.ts';
 import { type MergedView, openMergedView } from '../fs/merged.ts';
+import { baseName } from '../fs/path.ts';
 import type { FileRecord } from '../fs/types.ts';
 import type { Image, Layer } from '../image/image.ts';
 import { parseImageName } from '../transport/name.ts';
 import { ALL_CATALOGERS } from './catalogers/index.ts';
-import { canonicalizer, findUnowned } from './coverage.ts';
+import { COVERAGE_HEAD_BYTES, canonicalizer, findUnowned, isCoverageCandidate } from './coverage.ts';
 import { type DirectoryOptions, openDirectory } from './directory.ts';
 import {
   type Cataloger,
@@ -40,7 +38,7 @@ import {
   type SbomSubject,
   type UnownedFile,
 } from './model.ts';
-import { detectOs } from './os-release.ts';
+import { detectOs, OS_RELEASE_PATHS } from './os-release.ts';
 
 export interface CatalogOptions {
   /** Which catalogers to run (default: all of catalogers/index.ts, in that order). */
@@ -64,6 +62,9 @@ export interface CatalogFilesResult {
   problems: SbomProblem[];
   unowned: UnownedFile[];
 }
+
+/** Names of the files detectOs reads, kept wherever they are (symlinked parents). */
+const OS_RELEASE_NAMES = new Set(OS_RELEASE_PATHS.map(baseName));
 
 /** A cataloger's own name for failures of the runner itself. */
 const RUNNER = 'catalog';
@@ -140,53 +141,65 @@ export interface CatalogImageOptions extends CatalogOptions {
 export async function catalogImage(image: Image, o: CatalogImageOptions = {}): Promise<Sbom> {
   const catalogers = o.catalogers ?? ALL_CATALOGERS;
   const { specific, anyFile } = patternsOf(catalogers);
-  let indexing = true;
+  const coverage = o.coverage !== false;
   const n = image.layers.length;
-  const spool = new LayerSpool();
   const layers = image.layers.map((l, i) => ({
     digest: l.descriptor.digest,
     compressedSize: l.descriptor.size,
     open: () => {
-      if (indexing) o.onProgress?.(`reading layer ${i + 1}/${n} (${l.descriptor.digest.slice(0, 19)})`);
-      return spool.open(i, l, indexing, o.signal);
+      o.onProgress?.(`reading layer ${i + 1}/${n} (${l.descriptor.digest.slice(0, 19)})`);
+      return openLayer(l, o.signal);
     },
   }));
-  try {
-    const view = await openMergedView(layers, {
-      keepContents: (path) => matchesAny(specific, path),
-      ...(o.keepMaxBytes === undefined ? {} : { keepMaxBytes: o.keepMaxBytes }),
-      // Per-file digests: the unowned files' digests, and re-reads checked against the first pass.
-      hashFiles: o.coverage !== false,
-    });
-    indexing = false;
-    return await catalogView(image, view, catalogers, specific, anyFile, o);
-  } finally {
-    await spool.close();
-  }
+  const view = await openMergedView(layers, {
+    capture: (f) => {
+      // Small files catalogers (and the OS detection) read: in memory. Files read in full
+      // anyway, too large to keep: executables (Go, Rust binaries) and big pattern matches
+      // (jars) go to disk in this same pass. Coverage needs of its other candidates (shared
+      // libraries) only the ELF header and a digest; the few unowned executables are hashed
+      // from the disk copy.
+      const wanted = matchesAny(specific, f.path) || OS_RELEASE_NAMES.has(baseName(f.path));
+      const executable = anyFile && (f.mode & 0o111) !== 0;
+      const candidate = coverage && !executable && isCoverageCandidate(f);
+      return {
+        keep: wanted,
+        spill: wanted || executable,
+        hash: candidate,
+        head: candidate ? COVERAGE_HEAD_BYTES : 0,
+      };
+    },
+    ...(o.keepMaxBytes === undefined ? {} : { keepMaxBytes: o.keepMaxBytes }),
+  });
+  return await catalogView(image, view, catalogers, o);
+}
+
+/**
+ * A layer's uncompressed tar. When the stored blob is a plain tar (its digest is the diff_id:
+ * docker save), the blob read is that check already: no second hash of the same bytes.
+ */
+function openLayer(l: Layer, signal: AbortSignal | undefined): Promise<AsyncIterable<Uint8Array>> {
+  const opts = signal ? { signal } : {};
+  return l.compression === 'none' && l.descriptor.digest === l.diffId
+    ? l.open(opts)
+    : l.openUncompressed(opts);
 }
 
 async function catalogView(
   image: Image,
   view: MergedView,
   catalogers: readonly Cataloger[],
-  specific: RegExp[],
-  anyFile: boolean,
   o: CatalogImageOptions,
 ): Promise<Sbom> {
   try {
-    // Files catalogers read in full anyway, larger than what is kept in memory: executables
-    // (Go, Rust binaries) and pattern matches (jars): one more pass, not one per file.
-    o.onProgress?.('fetching executables and archives');
-    await view.prefetch(
-      (rec) =>
-        rec.type === 'file' && ((anyFile && (rec.mode & 0o111) !== 0) || matchesAny(specific, rec.path)),
-    );
     const r = await catalogFiles(view, {
       ...o,
       catalogers,
+      // Candidates were copied to disk, or hashed with their heads kept, while indexing; any
+      // other (a hardlink named unlike its target) is fetched here, all in one pass
+      // (prefetch skips what is on disk or in memory already).
       prepareCoverage: (candidates) => {
-        const wanted = new Set(candidates.map((c) => c.path));
-        return view.prefetch((rec) => wanted.has(rec.path));
+        const wanted = new Set(candidates.filter((c) => c.digest === undefined).map((c) => c.path));
+        return wanted.size === 0 ? Promise.resolve() : view.prefetch((rec) => wanted.has(rec.path));
       },
     });
     const fsProblems: SbomProblem[] = view.problems.map((p) => ({
@@ -225,48 +238,6 @@ export async function catalogDirectory(
   const r = await catalogFiles(view, o);
   const fsProblems = view.problems.map((p) => ({ cataloger: 'filesystem', path: p.path, message: p.reason }));
   return sbomOf({ kind: 'directory', name: dir, path: resolve(dir) }, r, fsProblems);
-}
-
-/**
- * While a compressed layer is indexed, its uncompressed tar is also written to a private temp
- * file; later reads of that layer (prefetch, lazy file reads) stream the local tar instead of
- * fetching and decompressing the blob again. A layer counts as spooled only once its first
- * read ended cleanly, i.e. after the image's diff_id check passed on those very bytes.
- */
-class LayerSpool {
-  #dir: string | undefined;
-  readonly #done = new Map<number, string>();
-
-  async open(i: number, l: Layer, first: boolean, signal?: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
-    const spooled = this.#done.get(i);
-    if (spooled) return createReadStream(spooled, { highWaterMark: 1024 * 1024 });
-    const src = await l.openUncompressed(signal ? { signal } : {});
-    if (!first || l.compression === 'none') return src;
-    this.#dir ??= await mkdtemp(join(tmpdir(), 'vouch-layers-'));
-    return this.#tee(i, src, join(this.#dir, `layer-${i}.tar`));
-  }
-
-  async *#tee(i: number, src: AsyncIterable<Uint8Array>, path: string): AsyncGenerator<Uint8Array> {
-    const fh: FileHandle = await open(path, 'w');
-    let complete = false;
-    try {
-      for await (const c of src) {
-        await fh.write(c);
-        yield c;
-      }
-      complete = true;
-    } finally {
-      await fh.close();
-      if (complete) this.#done.set(i, path);
-      else await rm(path, { force: true });
-    }
-  }
-
-  async close(): Promise<void> {
-    if (this.#dir !== undefined) await rm(this.#dir, { recursive: true, force: true });
-    this.#dir = undefined;
-    this.#done.clear();
-  }
 }
 
 function sbomOf(subject: SbomSubject, r: CatalogFilesResult, extra: SbomProblem[]): Sbom {
@@ -313,18 +284,20 @@ function nameParts(name: string): { repository?: string; tag?: string } {
  * The catalogers' patterns that prefilter, compiled; `anyFile` when one matches everything
  * ('**\/*': binary catalogers, whose real filter is "an executable regular file").
  */
-function patternsOf(catalogers: readonly Cataloger[]): { specific: RegExp[]; anyFile: boolean } {
+function patternsOf(catalogers: readonly Cataloger[]): {
+  specific: ((path: string) => boolean)[];
+  anyFile: boolean;
+} {
   const all = catalogers.flatMap((c) => c.patterns);
   const catchAll = (p: string) => /^\/?\*\*(\/\*)?$/.test(p);
   return {
-    specific: all.filter((p) => !catchAll(p)).map((p) => globToRegExp(p)),
+    specific: [...new Set(all.filter((p) => !catchAll(p)))].map(globMatcher),
     anyFile: all.some(catchAll),
   };
 }
 
-function matchesAny(res: readonly RegExp[], path: string): boolean {
-  const rel = path.replace(/^\/+/, '');
-  return res.some((re) => re.test(rel));
+function matchesAny(matchers: readonly ((path: string) => boolean)[], path: string): boolean {
+  return matchers.some((m) => m(path));
 }
 
 function invalid(p: Package): string | undefined {

@@ -30,6 +30,15 @@ const ET_DYN = 3;
 const ELF_HEADER_MIN = 52;
 const SHARED_LIBRARY = /\.so(\.[^/]*)?$/;
 
+/** Bytes of a file coverage reads to tell an ELF program (ELF header through e_type). */
+export const COVERAGE_HEAD_BYTES = 20;
+
+/** A file coverage may have to read: a regular file with an x bit or a shared-library name. */
+export function isCoverageCandidate(rec: { path: string; size: number; mode: number }): boolean {
+  if (rec.size < ELF_HEADER_MIN) return false;
+  return (rec.mode & 0o111) !== 0 || SHARED_LIBRARY.test(rec.path);
+}
+
 /** Executables and shared libraries no package owns, sorted by path. */
 export async function findUnowned(
   files: FileResolver,
@@ -50,9 +59,7 @@ export async function findUnowned(
   }
   const candidates: FileRecord[] = [];
   for await (const rec of files.walk()) {
-    if (rec.type !== 'file' || rec.size < ELF_HEADER_MIN) continue;
-    const lib = SHARED_LIBRARY.test(rec.path);
-    if ((rec.mode & 0o111) === 0 && !lib) continue;
+    if (rec.type !== 'file' || !isCoverageCandidate(rec)) continue;
     if (owned.has(rec.path)) continue;
     if (rec.hardlinkOf !== undefined && owned.has(await canon(rec.hardlinkOf))) continue;
     candidates.push(rec);
@@ -64,7 +71,7 @@ export async function findUnowned(
     o.signal?.throwIfAborted();
     let head: Buffer;
     try {
-      head = await readHead(files, rec.path, 20);
+      head = await readHead(files, rec.path, COVERAGE_HEAD_BYTES);
     } catch {
       continue; // unreadable content is the filesystem's problem, reported there
     }

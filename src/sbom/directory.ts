@@ -14,7 +14,7 @@ import { constants, type Stats } from 'node:fs';
 import { type FileHandle, lstat, open, readdir, readlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { VouchError } from '../errors.ts';
-import { globToRegExp } from '../fs/glob.ts';
+import { globMatcher } from '../fs/glob.ts';
 import type { FileResolver } from '../fs/merged.ts';
 import { compareBytes, splitPath, toImagePath } from '../fs/path.ts';
 import type { FileRecord } from '../fs/types.ts';
@@ -215,9 +215,9 @@ export class DirectoryView implements FileResolver {
   }
 
   async glob(pattern: string): Promise<FileRecord[]> {
-    const re = globToRegExp(pattern);
+    const match = globMatcher(pattern);
     return this.#nodes()
-      .filter((n) => n !== this.#root && re.test(n.rec.path.slice(1)))
+      .filter((n) => n !== this.#root && match(n.rec.path))
       .map((n) => n.rec);
   }
 

@@ -159,6 +159,13 @@ const FALLBACKS: readonly Fallback[] = [
   { path: '/etc/system-release', parse: redhatRelease },
 ];
 
+/** Every file detectOs may read (an image runner keeps them in memory while indexing). */
+export const OS_RELEASE_PATHS: readonly string[] = [
+  '/etc/os-release',
+  '/usr/lib/os-release',
+  ...FALLBACKS.map((f) => f.path),
+];
+
 /** "12.5" → debian 12 (VERSION_ID is the major release); "bookworm/sid" → codename bookworm. */
 function debianVersion(text: string): OsInfo | undefined {
   const v = firstLine(text);
