@@ -33,8 +33,9 @@ import { verified } from '../digest/verify.ts';
 import { VouchError } from '../errors.ts';
 import { createAtomicWriteStream } from '../util/atomic.ts';
 import { globMatcher } from './glob.ts';
-import { baseName, compareBytes, parentOf, splitPath, toImagePath } from './path.ts';
+import { baseName, parentOf } from './path.ts';
 import { layerTarOptions, readTar, TarBudget, type TarHeader, type TarLimits } from './tar.ts';
+import { childPath, childRecords, type Found, resolveNode, sortedNodes } from './tree.ts';
 import type { FileRecord, LayerInput, Problem } from './types.ts';
 import { classifyWhiteout } from './whiteout.ts';
 
@@ -119,9 +120,6 @@ interface Node {
   content?: Content;
 }
 
-type Found = { ok: true; node: Node } | { ok: false; reason: string };
-
-const MAX_HOPS = 40;
 /** Bytes gathered before the spill file is written to. */
 const SPILL_BATCH = 1024 * 1024;
 /** The first read of a spilled file: enough for headers (ELF tables, zip magic). */
@@ -345,37 +343,13 @@ export class MergedView implements FileResolver {
    * absolute targets start at the root, '..' stops at it); the last one only with followLast.
    * With `create`, missing directories are made (implicit), like MkdirAll during unpacking.
    */
-  #resolve(path: string, o: { create: boolean; followLast: boolean; layer?: number }): Found {
-    const stack = splitPath(toImagePath(path)).reverse();
-    let cur = this.#root;
-    let hops = 0;
-    while (stack.length > 0) {
-      const c = stack.pop()!;
-      if (c === '.' || c === '') continue;
-      if (c === '..') {
-        cur = cur.parent ?? this.#root;
-        continue;
-      }
-      const last = stack.length === 0;
-      let child = cur.children!.get(c);
-      if (!child) {
-        if (!o.create) return { ok: false, reason: `${childPath(cur, c)} does not exist` };
-        child = this.#implicitDir(cur, c, o.layer ?? 0);
-      }
-      if (child.rec.type === 'symlink' && (!last || o.followLast)) {
-        if (++hops > MAX_HOPS)
-          return { ok: false, reason: `too many levels of symlinks at ${child.rec.path}` };
-        const target = child.rec.linkname ?? '';
-        if (target.startsWith('/')) cur = this.#root;
-        for (const part of splitPath(target).reverse()) stack.push(part);
-        continue;
-      }
-      if (!last && !child.children) return { ok: false, reason: `${child.rec.path} is not a directory` };
-      if (last && o.create && !child.children)
-        return { ok: false, reason: `${child.rec.path} is not a directory` };
-      cur = child;
-    }
-    return { ok: true, node: cur };
+  #resolve(path: string, o: { create: boolean; followLast: boolean; layer?: number }): Found<Node> {
+    return resolveNode(this.#root, path, {
+      followLast: o.followLast,
+      ...(o.create
+        ? { create: (parent: Node, name: string) => this.#implicitDir(parent, name, o.layer ?? 0) }
+        : {}),
+    });
   }
 
   #implicitDir(parent: Node, name: string, layer: number): Node {
@@ -415,9 +389,7 @@ export class MergedView implements FileResolver {
   }
 
   async list(dir: string): Promise<FileRecord[]> {
-    const node = this.#find(dir, true);
-    if (!node?.children) return [];
-    return [...node.children.keys()].sort(compareBytes).map((k) => node.children!.get(k)!.rec);
+    return childRecords(this.#find(dir, true));
   }
 
   async *walk(): AsyncGenerator<FileRecord> {
@@ -425,15 +397,7 @@ export class MergedView implements FileResolver {
   }
 
   #nodes(): Node[] {
-    if (this.#sorted) return this.#sorted;
-    const out: Node[] = [];
-    const stack = [this.#root];
-    while (stack.length > 0) {
-      const n = stack.pop()!;
-      out.push(n);
-      if (n.children) for (const c of n.children.values()) stack.push(c);
-    }
-    this.#sorted = out.sort((a, b) => compareBytes(a.rec.path, b.rec.path));
+    this.#sorted ??= sortedNodes(this.#root);
     return this.#sorted;
   }
 
@@ -701,10 +665,6 @@ function meta(h: TarHeader, layer: number, layerDigest: Digest): Omit<FileRecord
 
 async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes;
-}
-
-function childPath(dir: Node, name: string): string {
-  return dir.parent === undefined ? `/${name}` : `${dir.rec.path}/${name}`;
 }
 
 function countBelow(n: Node): number {

@@ -16,7 +16,8 @@ import { join, resolve } from 'node:path';
 import { VouchError } from '../errors.ts';
 import { globMatcher } from '../fs/glob.ts';
 import type { FileResolver } from '../fs/merged.ts';
-import { compareBytes, splitPath, toImagePath } from '../fs/path.ts';
+import { toImagePath } from '../fs/path.ts';
+import { childPath, childRecords, type Found, resolveNode, sortedNodes } from '../fs/tree.ts';
 import type { FileRecord } from '../fs/types.ts';
 
 export interface DirectoryOptions {
@@ -41,9 +42,6 @@ interface Node {
   ino: number;
 }
 
-type Found = { ok: true; node: Node } | { ok: false; reason: string };
-
-const MAX_HOPS = 40;
 const DEFAULT_READ_LIMIT = 64 * 1024 ** 2;
 const STAT_BATCH = 64;
 const DEFAULT_EXCLUDE = ['/proc', '/sys', '/dev'];
@@ -149,33 +147,8 @@ export class DirectoryView implements FileResolver {
     return path === '/' ? this.root : join(this.root, path);
   }
 
-  /** Same walk as the merged view: middle symlinks always followed, the last one with followLast. */
-  #resolve(path: string, followLast: boolean): Found {
-    const stack = splitPath(toImagePath(path)).reverse();
-    let cur = this.#root;
-    let hops = 0;
-    while (stack.length > 0) {
-      const c = stack.pop()!;
-      if (c === '.' || c === '') continue;
-      if (c === '..') {
-        cur = cur.parent ?? this.#root;
-        continue;
-      }
-      const last = stack.length === 0;
-      const child = cur.children?.get(c);
-      if (!child) return { ok: false, reason: `${childPath(cur, c)} does not exist` };
-      if (child.rec.type === 'symlink' && (!last || followLast)) {
-        if (++hops > MAX_HOPS)
-          return { ok: false, reason: `too many levels of symlinks at ${child.rec.path}` };
-        const target = child.rec.linkname ?? '';
-        if (target.startsWith('/')) cur = this.#root;
-        for (const part of splitPath(target).reverse()) stack.push(part);
-        continue;
-      }
-      if (!last && !child.children) return { ok: false, reason: `${child.rec.path} is not a directory` };
-      cur = child;
-    }
-    return { ok: true, node: cur };
+  #resolve(path: string, followLast: boolean): Found<Node> {
+    return resolveNode(this.#root, path, { followLast });
   }
 
   #find(path: string, followLast: boolean): Node | undefined {
@@ -192,9 +165,7 @@ export class DirectoryView implements FileResolver {
   }
 
   async list(dir: string): Promise<FileRecord[]> {
-    const node = this.#find(dir, true);
-    if (!node?.children) return [];
-    return [...node.children.keys()].sort(compareBytes).map((k) => node.children!.get(k)!.rec);
+    return childRecords(this.#find(dir, true));
   }
 
   async *walk(): AsyncGenerator<FileRecord> {
@@ -202,15 +173,7 @@ export class DirectoryView implements FileResolver {
   }
 
   #nodes(): Node[] {
-    if (this.#sorted) return this.#sorted;
-    const out: Node[] = [];
-    const stack = [this.#root];
-    while (stack.length > 0) {
-      const n = stack.pop()!;
-      out.push(n);
-      if (n.children) for (const c of n.children.values()) stack.push(c);
-    }
-    this.#sorted = out.sort((a, b) => compareBytes(a.rec.path, b.rec.path));
+    this.#sorted ??= sortedNodes(this.#root);
     return this.#sorted;
   }
 
@@ -315,10 +278,6 @@ function record(path: string, s: Stats, type: FileRecord['type']): FileRecord {
     layer: 0,
   };
   return rec as FileRecord;
-}
-
-function childPath(dir: Node, name: string): string {
-  return dir.parent === undefined ? `/${name}` : `${dir.rec.path}/${name}`;
 }
 
 function errCode(e: unknown): string {
