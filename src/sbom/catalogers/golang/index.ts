@@ -15,17 +15,7 @@ import { parseModInfo, readGoBuildInfo } from './buildinfo.ts';
 import { FileByteSource } from './byte-source.ts';
 import { elfTables } from './elf.ts';
 import { goPackages } from './package.ts';
-import {
-  errorMessage,
-  isExecutableCandidate,
-  isFatal,
-  locationOf,
-  problemAt,
-  sortPackages,
-  sortProblems,
-  sortRelationships,
-  throwIfAborted,
-} from './shared.ts';
+import { catalogExecutables, locationOf } from './shared.ts';
 
 export const GO_BINARY_CATALOGER_ID = 'go-binary';
 /** Largest executable looked at. */
@@ -36,22 +26,13 @@ export const goBinaryCataloger: Cataloger = {
   version: 1,
   // Binaries can be anywhere: the real prefilter is "regular file with an x bit".
   patterns: ['**/*'],
-  async catalog(files: FileResolver, ctx: CatalogContext): Promise<CatalogResult> {
-    const out: CatalogResult = { packages: [], relationships: [], problems: [] };
-    for await (const rec of files.walk()) {
-      if (!isExecutableCandidate(rec, MAX_BINARY_BYTES)) continue;
-      throwIfAborted(ctx);
-      try {
-        await catalogBinary(files, rec, out);
-      } catch (e) {
-        if (isFatal(e)) throw e;
-        out.problems.push(problemAt(GO_BINARY_CATALOGER_ID, rec, `Go binary: ${errorMessage(e)}`));
-      }
-    }
-    sortPackages(out.packages);
-    sortRelationships(out.relationships);
-    sortProblems(out.problems);
-    return out;
+  catalog(files: FileResolver, ctx: CatalogContext): Promise<CatalogResult> {
+    return catalogExecutables(
+      files,
+      ctx,
+      { id: GO_BINARY_CATALOGER_ID, what: 'Go binary', maxBytes: MAX_BINARY_BYTES },
+      catalogBinary,
+    );
   },
 };
 

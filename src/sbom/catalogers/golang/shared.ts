@@ -3,8 +3,16 @@
  * locations, located problems, the read cap, abort checks, stable sorting.
  */
 import { isVouchError, VouchError } from '../../../errors.ts';
+import type { FileResolver } from '../../../fs/merged.ts';
 import type { FileRecord } from '../../../fs/types.ts';
-import type { CatalogContext, Location, Package, Relationship, SbomProblem } from '../../model.ts';
+import type {
+  CatalogContext,
+  CatalogResult,
+  Location,
+  Package,
+  Relationship,
+  SbomProblem,
+} from '../../model.ts';
 
 /** Largest metadata file read whole (package.json, METADATA, gemspec, lockfiles). */
 export const MAX_METADATA_BYTES = 16 * 1024 ** 2;
@@ -75,4 +83,31 @@ export function cmp(a: string, b: string): number {
 /** Is this an executable regular file worth opening as a binary (exec bit, sane size)? */
 export function isExecutableCandidate(rec: FileRecord, maxBytes: number): boolean {
   return rec.type === 'file' && (rec.mode & 0o111) !== 0 && rec.size >= 64 && rec.size <= maxBytes;
+}
+
+/**
+ * Run `fn` on every executable of the tree (the Go and Rust binary catalogers): one located
+ * problem per binary that fails, sorted output.
+ */
+export async function catalogExecutables(
+  files: FileResolver,
+  ctx: CatalogContext,
+  o: { id: string; what: string; maxBytes: number },
+  fn: (files: FileResolver, rec: FileRecord, out: CatalogResult) => Promise<void>,
+): Promise<CatalogResult> {
+  const out: CatalogResult = { packages: [], relationships: [], problems: [] };
+  for await (const rec of files.walk()) {
+    if (!isExecutableCandidate(rec, o.maxBytes)) continue;
+    throwIfAborted(ctx);
+    try {
+      await fn(files, rec, out);
+    } catch (e) {
+      if (isFatal(e)) throw e;
+      out.problems.push(problemAt(o.id, rec, `${o.what}: ${errorMessage(e)}`));
+    }
+  }
+  sortPackages(out.packages);
+  sortRelationships(out.relationships);
+  sortProblems(out.problems);
+  return out;
 }

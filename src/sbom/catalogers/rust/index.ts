@@ -14,17 +14,7 @@ import { packageId } from '../../model.ts';
 import { languagePurl } from '../../purl.ts';
 import { FileByteSource } from '../golang/byte-source.ts';
 import { elfTables, readSection } from '../golang/elf.ts';
-import {
-  errorMessage,
-  isExecutableCandidate,
-  isFatal,
-  locationOf,
-  problemAt,
-  sortPackages,
-  sortProblems,
-  sortRelationships,
-  throwIfAborted,
-} from '../golang/shared.ts';
+import { catalogExecutables, locationOf } from '../golang/shared.ts';
 import { AUDIT_SECTION, type AuditData, MAX_SECTION_BYTES, parseAuditSection } from './parse_audit.ts';
 
 export const RUST_AUDIT_CATALOGER_ID = 'rust-audit-binary';
@@ -34,22 +24,13 @@ export const rustAuditCataloger: Cataloger = {
   id: RUST_AUDIT_CATALOGER_ID,
   version: 1,
   patterns: ['**/*'],
-  async catalog(files: FileResolver, ctx: CatalogContext): Promise<CatalogResult> {
-    const out: CatalogResult = { packages: [], relationships: [], problems: [] };
-    for await (const rec of files.walk()) {
-      if (!isExecutableCandidate(rec, MAX_BINARY_BYTES)) continue;
-      throwIfAborted(ctx);
-      try {
-        await catalogBinary(files, rec, out);
-      } catch (e) {
-        if (isFatal(e)) throw e;
-        out.problems.push(problemAt(RUST_AUDIT_CATALOGER_ID, rec, `Rust audit data: ${errorMessage(e)}`));
-      }
-    }
-    sortPackages(out.packages);
-    sortRelationships(out.relationships);
-    sortProblems(out.problems);
-    return out;
+  catalog(files: FileResolver, ctx: CatalogContext): Promise<CatalogResult> {
+    return catalogExecutables(
+      files,
+      ctx,
+      { id: RUST_AUDIT_CATALOGER_ID, what: 'Rust audit data', maxBytes: MAX_BINARY_BYTES },
+      catalogBinary,
+    );
   },
 };
 
