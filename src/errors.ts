@@ -54,6 +54,45 @@ export const ERROR_CODES = [
   // advisory database (src/vuln/db): missing, unreadable, wrong schema, or a corrupt input (zip) to import
   'DB_NOT_FOUND',
   'DB_INVALID',
+  // keys (src/sign/keys): unreadable, corrupt or unsupported key files, wrong passphrase
+  'KEY_INVALID',
+  'KEY_UNSUPPORTED',
+  'PASSPHRASE_WRONG',
+  'PASSPHRASE_MISSING',
+  // DSSE, in-toto statements, provenance documents (src/attest)
+  'ENVELOPE_INVALID',
+  'STATEMENT_INVALID',
+  'PROVENANCE_INVALID',
+  // Sigstore bundles and trust roots (src/sigstore)
+  'BUNDLE_INVALID',
+  'TRUST_ROOT_INVALID',
+  // verification failures, one code per reason (src/sigstore, src/verify)
+  /** The signature does not verify over the payload (tampered payload or signature). */
+  'SIGNATURE_INVALID',
+  /** The signature verifies, but not with the key the caller trusts. */
+  'KEY_MISMATCH',
+  /** The signed payload names another artifact or image digest than the one checked. */
+  'SUBJECT_MISMATCH',
+  'IDENTITY_MISMATCH',
+  'ISSUER_MISMATCH',
+  /** A certificate extension (GitHub workflow claims, ...) differs from the one required. */
+  'CERTIFICATE_CLAIM_MISMATCH',
+  /** Certificate chain not trusted, or not valid at signing time. */
+  'CERTIFICATE_INVALID',
+  /** Transparency log proof missing or invalid (inclusion proof, SET, checkpoint). */
+  'TLOG_INVALID',
+  /** Signed timestamp missing, untrusted or inconsistent. */
+  'TIMESTAMP_INVALID',
+  /** No signature or attestation found where one was looked for. */
+  'SIGNATURE_NOT_FOUND',
+  /** Provenance names another source, ref, builder or subject than required. */
+  'PROVENANCE_MISMATCH',
+  /** An attestation policy (CEL) rejected the statement, or could not be compiled. */
+  'POLICY_FAILED',
+  'POLICY_INVALID',
+  // keyless signing (src/sigstore): OIDC token, Fulcio, Rekor, TSA
+  'IDENTITY_TOKEN_INVALID',
+  'SIGNING_FAILED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
