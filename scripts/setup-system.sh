@@ -19,6 +19,9 @@ python3 -c 'import packaging' >/dev/null 2>&1 || need="$need python3-packaging"
 command -v mvn >/dev/null 2>&1 || need="$need maven"
 # CVSS scores are cross-checked with Ruby's cvss-suite
 ruby -e 'require "cvss_suite"' >/dev/null 2>&1 || need="$need ruby-cvss-suite"
+# signature cross-checks: securesystemslib verifies DSSE signatures, PyNaCl + hashlib.scrypt decrypt cosign keys
+python3 -c 'import securesystemslib' >/dev/null 2>&1 || need="$need python3-securesystemslib"
+python3 -c 'import nacl.secret' >/dev/null 2>&1 || need="$need python3-nacl"
 [ -z "$need" ] && exit 0
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
