@@ -93,6 +93,8 @@ export const ERROR_CODES = [
   // keyless signing (src/sigstore): OIDC token, Fulcio, Rekor, TSA
   'IDENTITY_TOKEN_INVALID',
   'SIGNING_FAILED',
+  // the pipeline (src/pipeline): vouch.yaml problems, naming field and line:column
+  'PIPELINE_CONFIG_INVALID',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
