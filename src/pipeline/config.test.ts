@@ -84,3 +84,13 @@ test('an image name with a tag and broken YAML are refused', () => {
   fails(`${GOOD}  bad: [`, /vouch\.yaml:\d+:\d+/);
   fails(GOOD.replace('kind: Pipeline', 'kind: Pipeline\nkind: Pipeline'), /vouch\.yaml:3:1/);
 });
+
+test('the file `vouch init` writes is valid as written', async () => {
+  const { starterConfig } = await import('./init.ts');
+  const c = parsePipelineConfig(starterConfig(), '/w/vouch.yaml');
+  assert.equal(c.base.image, 'scratch');
+  assert.deepEqual(c.signing, { kind: 'key', key: '/w/cosign.key', storage: 'tag' });
+  assert.equal(c.tests.files[0]?.mode, 0o755);
+  const pinned = parsePipelineConfig(starterConfig({ base: `debian@${DIGEST}` }), '/w/vouch.yaml');
+  assert.equal(pinned.base.digest, DIGEST);
+});
