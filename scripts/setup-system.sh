@@ -22,6 +22,8 @@ ruby -e 'require "cvss_suite"' >/dev/null 2>&1 || need="$need ruby-cvss-suite"
 # signature cross-checks: securesystemslib verifies DSSE signatures, PyNaCl + hashlib.scrypt decrypt cosign keys
 python3 -c 'import securesystemslib' >/dev/null 2>&1 || need="$need python3-securesystemslib"
 python3 -c 'import nacl.secret' >/dev/null 2>&1 || need="$need python3-nacl"
+# cosign's own scrypt + secretbox (Go x/crypto) decrypts vouch's keys byte for byte
+[ -d /usr/share/gocode/src/golang.org/x/crypto ] || need="$need golang-golang-x-crypto-dev"
 [ -z "$need" ] && exit 0
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
