@@ -7,13 +7,14 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, createZstdCompress } from 'node:zlib';
 import { type Digest, digestOf } from '../digest/digest.ts';
-import { VouchError } from '../errors.ts';
+import { isVouchError, VouchError } from '../errors.ts';
 import { fetchManifest, type Image, type Layer, loadImage } from '../image/image.ts';
 import { encodeJson } from '../oci/manifest.ts';
 import { type Compression, layerMediaType, MediaType } from '../oci/media-types.ts';
 import { hostPlatform, selectManifest } from '../oci/platform.ts';
 import type { Descriptor, ImageIndex, ImageManifest, Platform } from '../oci/types.ts';
 import type { ImageDestination, ImageSource } from '../source/types.ts';
+import type { AttachmentEndpoints, AttachmentReport, CopiedManifest } from './referrers.ts';
 
 export type CopyEvent =
   | { type: 'blob-start'; digest: Digest; size: number; what: 'config' | 'layer' }
@@ -30,6 +31,11 @@ export interface CopyOptions {
   concurrency?: number;
   signal?: AbortSignal;
   onEvent?: (e: CopyEvent) => void;
+  /**
+   * Also copy what refers to each manifest copied unchanged (referrers, cosign `.sig`/`.att`/
+   * `.sbom` tags), before the commit: see referrers.ts and openAttachmentEndpoints.
+   */
+  attachments?: AttachmentEndpoints;
 }
 
 export interface CopyResult {
@@ -37,8 +43,10 @@ export interface CopyResult {
   descriptor: Descriptor;
   /** Digests of every image copied (one per platform). */
   images: Descriptor[];
-  /** Bytes transferred (not skipped). */
+  /** Bytes transferred (not skipped), attachments included. */
   bytes: number;
+  /** What was carried along, when `attachments` was given. */
+  attachments?: AttachmentReport;
 }
 
 /**
@@ -53,7 +61,7 @@ export async function copyImage(
 ): Promise<CopyResult> {
   const rootDesc = await src.resolve({ signal: o.signal });
   const root = await fetchManifest(src, rootDesc, { signal: o.signal });
-  const state: CopyState = { src, dst, o, bytes: 0, images: [] };
+  const state: CopyState = { src, dst, o, bytes: 0, images: [], manifests: [] };
   let top: Descriptor;
   if (root.kind === 'index') {
     const wantAll = o.platform === 'all' || (o.platform === undefined && dst.capabilities.index);
@@ -72,8 +80,28 @@ export async function copyImage(
   } else {
     top = await copyOneImage(state, root.descriptor, root.bytes, root.manifest);
   }
+  let attachments: AttachmentReport | undefined;
+  if (o.attachments) {
+    const { copyAttachments } = await import('./referrers.ts');
+    try {
+      attachments = await copyAttachments(src, dst, o.attachments, state.manifests, { signal: o.signal });
+    } catch (e) {
+      if (!isVouchError(e) || e.code === 'ABORTED') throw e;
+      // The image is written but not tagged: say what failed and how to copy the image alone.
+      throw new VouchError(e.code, `copying signatures and referrers to ${dst.name}: ${e.message}`, {
+        hint: `${e.hint ? `${e.hint}; or ` : ''}copy the image alone with --no-attachments`,
+        cause: e,
+      });
+    }
+    state.bytes += attachments.bytes;
+  }
   await dst.commit(top, { signal: o.signal });
-  return { descriptor: top, images: state.images, bytes: state.bytes };
+  return {
+    descriptor: top,
+    images: state.images,
+    bytes: state.bytes,
+    ...(attachments ? { attachments } : {}),
+  };
 }
 
 interface CopyState {
@@ -82,6 +110,8 @@ interface CopyState {
   o: CopyOptions;
   bytes: number;
   images: Descriptor[];
+  /** Every manifest written, with its source: attachments follow only unchanged ones. */
+  manifests: CopiedManifest[];
 }
 
 function needsConversion(s: CopyState): boolean {
@@ -111,6 +141,7 @@ async function copyIndex(
   if (unchanged && !s.o.format) {
     await s.dst.putManifest(desc, bytes, { signal: s.o.signal });
     s.o.onEvent?.({ type: 'manifest', digest: desc.digest, mediaType: desc.mediaType });
+    s.manifests.push({ source: desc, copied: desc });
     return desc;
   }
   const flavour = s.o.format ?? (desc.mediaType === MediaType.DockerManifestList ? 'docker' : 'oci');
@@ -120,6 +151,7 @@ async function copyIndex(
   const nd: Descriptor = { mediaType, digest: digestOf(nb), size: nb.byteLength };
   await s.dst.putManifest(nd, nb, { signal: s.o.signal });
   s.o.onEvent?.({ type: 'manifest', digest: nd.digest, mediaType });
+  s.manifests.push({ source: desc, copied: nd });
   return nd;
 }
 
@@ -135,11 +167,13 @@ async function copyOneImage(
     await s.dst.putManifest(desc, bytes, { signal });
     s.o.onEvent?.({ type: 'manifest', digest: desc.digest, mediaType: desc.mediaType });
     s.images.push(desc);
+    s.manifests.push({ source: desc, copied: desc });
     return desc;
   }
   const image = await loadImage(s.src, { kind: 'image', descriptor: desc, bytes, manifest }, { signal });
   const out = await convertImage(s, image);
   s.images.push(out);
+  s.manifests.push({ source: desc, copied: out });
   return out;
 }
 

@@ -1,4 +1,5 @@
-import { type CopyEvent, copyImage } from '../../copy/copy.ts';
+import { type CopyEvent, type CopyResult, copyImage } from '../../copy/copy.ts';
+import type { AttachmentEndpoints } from '../../copy/referrers.ts';
 import { VouchError } from '../../errors.ts';
 import type { Compression } from '../../oci/media-types.ts';
 import { openDestination, openSource } from '../../transport/open.ts';
@@ -11,10 +12,18 @@ export const copyCommand: Command = {
   summary:
     'Copy an image or a whole index from SRC to DST. Without --format/--compress, digests are unchanged.',
   usage:
-    'copy SRC DST [--platform os/arch[/variant] | --all] [--format oci|docker] [--compress gzip|zstd|none]',
+    'copy SRC DST [--platform os/arch[/variant] | --all] [--format oci|docker] [--compress gzip|zstd|none] [--no-attachments]',
   help: [
     'Every blob and manifest is checked against its digest while it streams; the destination tag is',
     'written last, so a failed copy never leaves a tag pointing at a partial image.',
+    '',
+    'What refers to each manifest copied comes along, byte for byte, before the tag is written:',
+    'OCI referrers (Sigstore bundles, SBOMs, attestations; the Referrers API or its fallback tag)',
+    'and cosign tag-scheme attachments (sha256-<hex>.sig, .att, .sbom), recursively. A registry',
+    'without the Referrers API gets the fallback tag index; an OCI layout named with a TAG gets',
+    'index.json entries; archives and untagged layouts do not take them (noted in the output).',
+    'Manifests rewritten by --format or --compress lose their attachments, which sign the',
+    'original digest.',
     '',
     'Examples:',
     '  vouch copy oci:./layout:1.0 127.0.0.1:5000/app:1.0',
@@ -29,6 +38,10 @@ export const copyCommand: Command = {
     },
     format: { type: 'string', description: 'rewrite manifests as oci or docker (changes digests)' },
     compress: { type: 'string', description: 'recompress layers: gzip, zstd or none (changes digests)' },
+    'no-attachments': {
+      type: 'boolean',
+      description: 'copy the image alone: no signatures, attestations, SBOMs or other referrers',
+    },
     json: { type: 'boolean', description: 'print the result as JSON' },
     ...registryOptions,
   },
@@ -51,7 +64,12 @@ export const copyCommand: Command = {
       const resolving = source.resolve();
       resolving.catch(() => {}); // awaited below, unless opening the destination fails first
       const dest = await openDestination(dst!, oo);
+      let attachments: AttachmentEndpoints | undefined;
       try {
+        if (!values['no-attachments']) {
+          const { openAttachmentEndpoints } = await import('../../copy/referrers.ts');
+          attachments = await openAttachmentEndpoints(src!, dst!, oo);
+        }
         const platform = values.all ? 'all' : platformOf(values);
         const started = Date.now();
         await resolving; // copyImage resolves again and gets this same, cached answer
@@ -59,6 +77,7 @@ export const copyCommand: Command = {
           ...(platform ? { platform } : {}),
           ...(format ? { format: format as 'oci' | 'docker' } : {}),
           ...(compress ? { compression: compress as Compression } : {}),
+          ...(attachments ? { attachments } : {}),
           ...(io.stderr.isTTY ? { onEvent: (e: CopyEvent) => progress(e, io) } : {}),
         });
         const seconds = (Date.now() - started) / 1000;
@@ -72,8 +91,10 @@ export const copyCommand: Command = {
           println(io.stdout, `  digest: ${result.descriptor.digest} (${result.descriptor.mediaType})`);
           if (result.images.length > 1) println(io.stdout, `  images: ${result.images.length}`);
           println(io.stdout, `  transferred: ${humanSize(result.bytes)} in ${seconds.toFixed(1)} s`);
+          printAttachments(result, io);
         }
       } finally {
+        await attachments?.close();
         await dest.close();
       }
     } finally {
@@ -82,6 +103,17 @@ export const copyCommand: Command = {
     return ExitCode.Ok;
   },
 };
+
+function printAttachments(result: CopyResult, io: CliIO): void {
+  const a = result.attachments;
+  if (a === undefined) return;
+  if (a.carried.length > 0) println(io.stdout, `  attachments: ${a.carried.length}`);
+  for (const c of a.carried) {
+    const what = c.tag ?? c.artifactType ?? c.mediaType;
+    println(io.stdout, `    ${c.kind.padEnd(11)} ${c.digest} ${what} (on ${c.subject.slice(0, 19)})`);
+  }
+  for (const note of a.notes) println(io.stdout, `  note: ${note}`);
+}
 
 function progress(e: CopyEvent, io: CliIO): void {
   if (e.type === 'blob-done') {
