@@ -9,7 +9,7 @@ import { isVouchError } from '../../errors.ts';
 import { encodeJson, parseManifest } from '../../oci/manifest.ts';
 import { MediaType } from '../../oci/media-types.ts';
 import type { Descriptor } from '../../oci/types.ts';
-import { openLayoutSource } from './source.ts';
+import { openLayoutSource, selectEntry } from './source.ts';
 
 const blobFile = (dir: string, d: Descriptor) => join(dir, 'blobs', 'sha256', digestHex(d.digest));
 
@@ -308,4 +308,24 @@ test('listReferrers finds manifests whose subject is the image, also inside inde
     [sbom.desc.digest],
   );
   assert.deepEqual(await src.listReferrers!(sbom.desc), []);
+});
+
+test('an untagged reference skips signatures and referrers stored beside the image', () => {
+  const d = (hex: string, extra: Partial<Descriptor> = {}): Descriptor => ({
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    digest: `sha256:${hex.repeat(64)}` as Descriptor['digest'],
+    size: 10,
+    ...extra,
+  });
+  const sigTag = { 'org.opencontainers.image.ref.name': `sha256-${'a'.repeat(64)}.sig` };
+  const index = {
+    schemaVersion: 2 as const,
+    manifests: [d('a'), d('b', { annotations: sigTag }), d('c', { artifactType: 'application/x' })],
+  };
+  assert.equal(selectEntry(index, undefined, 'oci:x').digest, d('a').digest);
+  const two = { ...index, manifests: [...index.manifests, d('e')] };
+  assert.throws(
+    () => selectEntry(two, undefined, 'oci:x'),
+    (e: unknown) => isVouchError(e, 'IMAGE_AMBIGUOUS'),
+  );
 });

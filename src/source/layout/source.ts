@@ -50,15 +50,24 @@ export function selectEntry(index: ImageIndex, tag: string | undefined, where: s
     }
     return found;
   }
-  if (all.length === 0) throw new VouchError('IMAGE_NOT_FOUND', `${where}: the layout holds no images`);
-  if (all.length > 1) {
+  // signatures, attestations and other referrers stored beside an image are not candidates
+  const images = all.filter((d) => !isAttachmentEntry(d));
+  if (images.length === 0) throw new VouchError('IMAGE_NOT_FOUND', `${where}: the layout holds no images`);
+  if (images.length > 1) {
     throw new VouchError(
       'IMAGE_AMBIGUOUS',
-      `${where} holds ${all.length} images: ${all.map(entryLabel).join(', ')}`,
+      `${where} holds ${images.length} images: ${images.map(entryLabel).join(', ')}`,
       { hint: `name one with ${where}:TAG` },
     );
   }
-  return all[0]!;
+  return images[0]!;
+}
+
+/** cosign tag-scheme attachments (`sha256-<hex>.sig`, referrers fallback tags) and artifacts. */
+function isAttachmentEntry(d: Descriptor): boolean {
+  if (d.artifactType !== undefined) return true;
+  const tag = entryTag(d);
+  return tag !== undefined && /^sha256-[0-9a-f]{64}(\.(sig|att|sbom))?$/.test(tag);
 }
 
 /** A layout source over any file store; `name` is the transport form without tag. */
