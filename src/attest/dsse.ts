@@ -114,3 +114,53 @@ export async function signEnvelope(
   for (const s of signers) signatures.push({ keyid: s.keyid ?? '', sig: await s.sign(bytes) });
   return { payloadType, payload, signatures };
 }
+
+/** Anything that checks a raw signature over bytes (a VerificationKey is one). */
+export interface EnvelopeVerifier {
+  /** Only a hint (DSSE keyids are unauthenticated); used to name the key in messages. */
+  keyid?: string;
+  verify(data: Uint8Array, signature: Uint8Array): boolean;
+}
+
+export interface VerifiedEnvelope {
+  payloadType: string;
+  /** The payload bytes the accepted signatures cover: parse these, never a re-encoding. */
+  payload: Uint8Array;
+  /** Indexes into `verifiers` of the keys that signed. */
+  verifiedBy: number[];
+}
+
+/**
+ * Check the envelope's signatures over PAE(payloadType, payload). Every signature is tried
+ * against every verifier, keyids are ignored (the spec makes them unauthenticated hints), and
+ * at least `threshold` distinct verifiers must have signed; else SIGNATURE_INVALID.
+ */
+export function verifyEnvelope(
+  envelope: Envelope,
+  verifiers: readonly EnvelopeVerifier[],
+  threshold = 1,
+): VerifiedEnvelope {
+  if (!Number.isInteger(threshold) || threshold < 1) {
+    throw new VouchError('USAGE', `a DSSE threshold must be a whole number of at least 1, not ${threshold}`);
+  }
+  if (verifiers.length < threshold) {
+    throw new VouchError(
+      'USAGE',
+      `a DSSE threshold of ${threshold} needs at least ${threshold} keys, got ${verifiers.length}`,
+    );
+  }
+  const bytes = pae(envelope.payloadType, envelope.payload);
+  const verifiedBy: number[] = [];
+  verifiers.forEach((v, i) => {
+    if (envelope.signatures.some((s) => v.verify(bytes, s.sig))) verifiedBy.push(i);
+  });
+  if (verifiedBy.length < threshold) {
+    throw new VouchError(
+      'SIGNATURE_INVALID',
+      `DSSE envelope (${envelope.payloadType}): ${verifiedBy.length} of ${verifiers.length} key(s) signed it, ` +
+        `${threshold} required (${envelope.signatures.length} signature(s) checked)`,
+      { hint: 'the payload or signature was changed, or it was signed with another key' },
+    );
+  }
+  return { payloadType: envelope.payloadType, payload: envelope.payload, verifiedBy };
+}

@@ -23,6 +23,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   sbom: async () => (await import('./commands/sbom.ts')).sbomCommand,
   scan: async () => (await import('./commands/scan.ts')).scanCommand,
   db: async () => (await import('./commands/db.ts')).dbCommand,
+  provenance: async () => (await import('./commands/provenance.ts')).provenanceCommand,
   key: async () => (await import('./commands/key.ts')).keyCommand,
   demo: async () => (await import('./commands/demo.ts')).demoCommand,
 };
@@ -34,6 +35,7 @@ const SUMMARIES: Record<keyof typeof COMMANDS, string> = {
   sbom: 'List every package in an image or directory (CycloneDX, SPDX, table)',
   scan: 'Find known vulnerabilities in an image or SBOM and gate on them (table, trivy JSON, SARIF)',
   db: 'Import, update and inspect the OSV advisory database that scan uses',
+  provenance: 'Generate SLSA v1 build provenance for artifacts or images (GitHub Actions, GitLab CI, generic)',
   key: 'Generate, import and show cosign-compatible signing keys (cosign.key / cosign.pub)',
   demo: 'Run vouch end to end on a bundled example (no network, no daemon)',
 };
