@@ -35,7 +35,7 @@ const SUMMARIES: Record<keyof typeof COMMANDS, string> = {
   sbom: 'List every package in an image or directory (CycloneDX, SPDX, table)',
   scan: 'Find known vulnerabilities in an image or SBOM and gate on them (table, trivy JSON, SARIF)',
   db: 'Import, update and inspect the OSV advisory database that scan uses',
-  provenance: 'Generate SLSA v1 build provenance for artifacts or images (GitHub Actions, GitLab CI, generic)',
+  provenance: 'Generate SLSA v1 build provenance (GitHub Actions, GitLab CI, generic)',
   key: 'Generate, import and show cosign-compatible signing keys (cosign.key / cosign.pub)',
   demo: 'Run vouch end to end on a bundled example (no network, no daemon)',
 };
@@ -47,7 +47,7 @@ function topHelp(): string {
     'Usage: vouch <command> [options]',
     '',
     'Commands:',
-    ...Object.entries(SUMMARIES).map(([n, s]) => `  ${n.padEnd(10)} ${s}`),
+    ...Object.entries(SUMMARIES).map(([n, s]) => `  ${n.padEnd(19)} ${s}`),
     '',
     'Image names (as skopeo):',
     '  oci:DIR[:TAG]               OCI image layout directory',
