@@ -162,13 +162,16 @@ async function main(): Promise<void> {
   );
 }
 
-/** Each section prints its own table; BENCH_ONLY=oci,sbom,db,match picks some. */
+/** Each section prints its own table; BENCH_ONLY=oci,sbom,db,match,sigstore picks some. */
 const SECTIONS: Record<string, () => Promise<void>> = {
   oci: main,
   sbom: async () => (await import('./sbom.ts')).runSbomBench(),
   db: async () => (await import('./db.ts')).runDbBench(),
   match: async () => {
     await (await import('./match.ts')).runMatchBench();
+  },
+  sigstore: async () => {
+    await (await import('./sigstore.ts')).runSigstoreBench();
   },
 };
 const only = process.env.BENCH_ONLY?.split(',');

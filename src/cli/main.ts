@@ -24,6 +24,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   scan: async () => (await import('./commands/scan.ts')).scanCommand,
   db: async () => (await import('./commands/db.ts')).dbCommand,
   provenance: async () => (await import('./commands/provenance.ts')).provenanceCommand,
+  'sign-blob': async () => (await import('./commands/sign-blob.ts')).signBlobCommand,
+  'verify-blob': async () => (await import('./commands/verify-blob.ts')).verifyBlobCommand,
   key: async () => (await import('./commands/key.ts')).keyCommand,
   demo: async () => (await import('./commands/demo.ts')).demoCommand,
 };
@@ -36,6 +38,8 @@ const SUMMARIES: Record<keyof typeof COMMANDS, string> = {
   scan: 'Find known vulnerabilities in an image or SBOM and gate on them (table, trivy JSON, SARIF)',
   db: 'Import, update and inspect the OSV advisory database that scan uses',
   provenance: 'Generate SLSA v1 build provenance (GitHub Actions, GitLab CI, generic)',
+  'sign-blob': 'Sign a file with a key or keylessly: Sigstore bundle, cosign .sig and certificate',
+  'verify-blob': 'Verify a file against a Sigstore bundle or a cosign signature (keyless identity or key)',
   key: 'Generate, import and show cosign-compatible signing keys (cosign.key / cosign.pub)',
   demo: 'Run vouch end to end on a bundled example (no network, no daemon)',
 };

@@ -73,6 +73,13 @@ export interface BundleVerifyOptions {
   tlogThreshold?: number;
   /** Require at least this many verified RFC 3161 timestamps (default 0). */
   timestampThreshold?: number;
+  /** Keyless: require at least this many verified SCTs in the certificate (default 1). */
+  ctlogThreshold?: number;
+  /**
+   * Keyless: accept any signer the trusted CA certified, without an identity policy. Off by
+   * default; without it a certificate bundle and no `identity` is a USAGE error.
+   */
+  allowAnyIdentity?: boolean;
 }
 
 export interface VerifiedBundle {
