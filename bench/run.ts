@@ -162,7 +162,7 @@ async function main(): Promise<void> {
   );
 }
 
-/** Each section prints its own table; BENCH_ONLY=oci,sbom,db,match,sigstore picks some. */
+/** Each section prints its own table; BENCH_ONLY=oci,sbom,db,match,sigstore,image-verify picks some. */
 const SECTIONS: Record<string, () => Promise<void>> = {
   oci: main,
   sbom: async () => (await import('./sbom.ts')).runSbomBench(),
@@ -172,6 +172,9 @@ const SECTIONS: Record<string, () => Promise<void>> = {
   },
   sigstore: async () => {
     await (await import('./sigstore.ts')).runSigstoreBench();
+  },
+  'image-verify': async () => {
+    await (await import('./image-verify.ts')).runImageVerifyBench();
   },
 };
 const only = process.env.BENCH_ONLY?.split(',');

@@ -247,7 +247,8 @@ function checkJson(json: unknown, what: string): Omit<ParsedBundle, 'bundle'> {
 
 function checkTlogEntry(v: unknown, what: string, path: string): void {
   const e = obj(v, what, path);
-  int64(e.logIndex, what, `${path}.logIndex`);
+  // proto3 JSON leaves zero values out: an absent log index is index 0
+  if (present(e.logIndex)) int64(e.logIndex, what, `${path}.logIndex`);
   bytes(obj(e.logId, what, `${path}.logId`).keyId, what, `${path}.logId.keyId`);
   const kv = obj(e.kindVersion, what, `${path}.kindVersion`);
   for (const f of ['kind', 'version'] as const) {
@@ -261,7 +262,7 @@ function checkTlogEntry(v: unknown, what: string, path: string): void {
   if (present(e.inclusionProof)) {
     const p = `${path}.inclusionProof`;
     const proof = obj(e.inclusionProof, what, p);
-    int64(proof.logIndex, what, `${p}.logIndex`);
+    if (present(proof.logIndex)) int64(proof.logIndex, what, `${p}.logIndex`);
     int64(proof.treeSize, what, `${p}.treeSize`);
     bytes(proof.rootHash, what, `${p}.rootHash`);
     for (const [i, h] of arr(proof.hashes ?? [], what, `${p}.hashes`).entries())
