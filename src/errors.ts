@@ -95,6 +95,8 @@ export const ERROR_CODES = [
   'SIGNING_FAILED',
   // the pipeline (src/pipeline): vouch.yaml problems, naming field and line:column
   'PIPELINE_CONFIG_INVALID',
+  // the artifact store (src/store): a directory or S3 operation failed (names bucket/key/status)
+  'STORE_ERROR',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -31,6 +31,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
     (await import('./commands/verify-attestation.ts')).verifyAttestationCommand,
   'sign-blob': async () => (await import('./commands/sign-blob.ts')).signBlobCommand,
   'verify-blob': async () => (await import('./commands/verify-blob.ts')).verifyBlobCommand,
+  store: async () => (await import('./commands/store.ts')).storeCommand,
   key: async () => (await import('./commands/key.ts')).keyCommand,
   demo: async () => (await import('./commands/demo.ts')).demoCommand,
 };
@@ -49,6 +50,7 @@ const SUMMARIES: Record<keyof typeof COMMANDS, string> = {
   'verify-attestation': 'Verify the attestations of an image (type, signer, subject) against a CEL policy',
   'sign-blob': 'Sign a file with a key or keylessly: Sigstore bundle, cosign .sig and certificate',
   'verify-blob': 'Verify a file against a Sigstore bundle or a cosign signature (keyless identity or key)',
+  store: 'List what the pipeline uploaded to an artifact store (directory or S3)',
   key: 'Generate, import and show cosign-compatible signing keys (cosign.key / cosign.pub)',
   demo: 'Run vouch end to end on a bundled example (no network, no daemon)',
 };

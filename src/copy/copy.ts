@@ -206,13 +206,23 @@ async function runLimited<T>(
   fn: (item: T, i: number) => Promise<void>,
 ): Promise<void> {
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !failed) {
       const i = next++;
-      await fn(items[i]!, i);
+      try {
+        await fn(items[i]!, i);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  // On a failure, start nothing new but let the writes in flight finish (or fail) before
+  // reporting it: a caller that cleans up after the error must not race a half-written blob.
+  const results = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
+  const failure = results.find((r) => r.status === 'rejected');
+  if (failure) throw failure.reason;
 }
 
 /** Rewrite an image for the destination: new flavour and/or layer compression; the config bytes stay. */
