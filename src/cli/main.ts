@@ -29,6 +29,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   attest: async () => (await import('./commands/attest.ts')).attestCommand,
   'verify-attestation': async () =>
     (await import('./commands/verify-attestation.ts')).verifyAttestationCommand,
+  'verify-provenance': async () => (await import('./commands/verify-provenance.ts')).verifyProvenanceCommand,
   'sign-blob': async () => (await import('./commands/sign-blob.ts')).signBlobCommand,
   'verify-blob': async () => (await import('./commands/verify-blob.ts')).verifyBlobCommand,
   harden: async () => (await import('./commands/harden.ts')).hardenCommand,
@@ -50,6 +51,8 @@ const SUMMARIES: Record<keyof typeof COMMANDS, string> = {
   verify: 'Verify the signatures of an image in a registry or OCI layout (key or keyless identity)',
   attest: 'Attest a predicate (SLSA provenance, SBOM, ...) about an image and store it next to it',
   'verify-attestation': 'Verify the attestations of an image (type, signer, subject) against a CEL policy',
+  'verify-provenance':
+    'Verify the SLSA provenance of files or an image: signature, subject, source and builder',
   'sign-blob': 'Sign a file with a key or keylessly: Sigstore bundle, cosign .sig and certificate',
   'verify-blob': 'Verify a file against a Sigstore bundle or a cosign signature (keyless identity or key)',
   harden: 'Remove package managers, docs and caches from an image (one whiteout layer), set a non-root user',

@@ -80,6 +80,12 @@ export interface BundleVerifyOptions {
    * default; without it a certificate bundle and no `identity` is a USAGE error.
    */
   allowAnyIdentity?: boolean;
+  /**
+   * Keyless, when the bundle holds no verified time at all (no tlog entry, no RFC 3161 token):
+   * check the certificate at the current time instead of failing, as cosign does with
+   * `--insecure-ignore-tlog`. Only meaningful with `tlogThreshold: 0`. Off by default.
+   */
+  currentTimeWithoutTimestamps?: boolean;
 }
 
 export interface VerifiedBundle {

@@ -62,6 +62,11 @@ export async function verifyBundle(
   const isCert = leaf !== undefined;
   const tlogThreshold = o.tlogThreshold ?? (isCert ? 1 : 0);
   checkTlogEntries(b, tlogThreshold);
+  const atNow =
+    isCert &&
+    o.currentTimeWithoutTimestamps === true &&
+    b.verificationMaterial.tlogEntries.length === 0 &&
+    entity.timestamps.length === 0;
   const verifier = new Verifier(
     trustMaterial(o.trustedRoot, () => {
       // Asked for key bundles only, whose hint signerPolicy() and checkSignature() already settled.
@@ -73,9 +78,10 @@ export async function verifyBundle(
       tlogThreshold,
       ctlogThreshold: isCert ? (o.ctlogThreshold ?? 1) : 0,
       // A certificate is only checked at a verified time (tlog SET or TSA), so one is required.
-      timestampThreshold: isCert ? 1 : 0,
+      timestampThreshold: isCert && !atNow ? 1 : 0,
     },
   );
+  if (atNow) checkCertificateNow(verifier);
   try {
     verifier.verify(entity);
   } catch (e) {
@@ -112,6 +118,22 @@ export async function verifyBundle(
     timestamps: verifiedTimes(entity),
     tlogEntries: entity.tlogEntries.length,
   };
+}
+
+/**
+ * The library checks a certificate only at the bundle's verified times; with none at all and the
+ * caller's consent (`currentTimeWithoutTimestamps`), the current time stands in, as in cosign's
+ * --insecure-ignore-tlog. Replaces this one Verifier's timestamp step (private in @sigstore/verify 4).
+ */
+function checkCertificateNow(verifier: Verifier): void {
+  const lib = verifier as unknown as { verifyTimestamps?: unknown };
+  if (typeof lib.verifyTimestamps !== 'function') {
+    throw new VouchError(
+      'NOT_IMPLEMENTED',
+      'this @sigstore/verify cannot check a certificate at the current time',
+    );
+  }
+  lib.verifyTimestamps = (): Date[] => [new Date()];
 }
 
 /**
