@@ -17,6 +17,7 @@ export interface Command {
 
 /** Commands load lazily so `vouch --help` stays instant. */
 const COMMANDS: Record<string, () => Promise<Command>> = {
+  init: async () => (await import('./commands/init.ts')).initCommand,
   copy: async () => (await import('./commands/copy.ts')).copyCommand,
   inspect: async () => (await import('./commands/inspect.ts')).inspectCommand,
   flatten: async () => (await import('./commands/flatten.ts')).flattenCommand,
@@ -30,6 +31,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'verify-attestation': async () =>
     (await import('./commands/verify-attestation.ts')).verifyAttestationCommand,
   'verify-provenance': async () => (await import('./commands/verify-provenance.ts')).verifyProvenanceCommand,
+  'verify-release': async () => (await import('./commands/verify-release.ts')).verifyReleaseCommand,
   'sign-blob': async () => (await import('./commands/sign-blob.ts')).signBlobCommand,
   'verify-blob': async () => (await import('./commands/verify-blob.ts')).verifyBlobCommand,
   harden: async () => (await import('./commands/harden.ts')).hardenCommand,
@@ -40,6 +42,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 };
 
 const SUMMARIES: Record<keyof typeof COMMANDS, string> = {
+  init: 'Start a project: a commented vouch.yaml, or GitHub Actions workflows for it (init github)',
   copy: 'Copy an image or index between layouts, archives and registries, digests unchanged',
   inspect: 'Show an image: digest, platforms, config, layers and sizes',
   flatten: 'Squash an image into one layer, keeping all its config',
@@ -53,6 +56,7 @@ const SUMMARIES: Record<keyof typeof COMMANDS, string> = {
   'verify-attestation': 'Verify the attestations of an image (type, signer, subject) against a CEL policy',
   'verify-provenance':
     'Verify the SLSA provenance of files or an image: signature, subject, source and builder',
+  'verify-release': 'Verify a released image as a consumer: signature, provenance source and builder, SBOM',
   'sign-blob': 'Sign a file with a key or keylessly: Sigstore bundle, cosign .sig and certificate',
   'verify-blob': 'Verify a file against a Sigstore bundle or a cosign signature (keyless identity or key)',
   harden: 'Remove package managers, docs and caches from an image (one whiteout layer), set a non-root user',
