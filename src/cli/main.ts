@@ -17,6 +17,7 @@ export interface Command {
 
 /** Commands load lazily so `vouch --help` stays instant. */
 const COMMANDS: Record<string, () => Promise<Command>> = {
+  pipeline: async () => (await import('./commands/pipeline.ts')).pipelineCommand,
   init: async () => (await import('./commands/init.ts')).initCommand,
   copy: async () => (await import('./commands/copy.ts')).copyCommand,
   inspect: async () => (await import('./commands/inspect.ts')).inspectCommand,
@@ -42,6 +43,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 };
 
 const SUMMARIES: Record<keyof typeof COMMANDS, string> = {
+  pipeline: 'Run the vouch.yaml pipeline: build, harden, flatten, test, SBOM, scan, provenance, sign, push',
   init: 'Start a project: a commented vouch.yaml, or GitHub Actions workflows for it (init github)',
   copy: 'Copy an image or index between layouts, archives and registries, digests unchanged',
   inspect: 'Show an image: digest, platforms, config, layers and sizes',

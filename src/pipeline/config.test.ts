@@ -94,3 +94,10 @@ test('the file `vouch init` writes is valid as written', async () => {
   const pinned = parsePipelineConfig(starterConfig({ base: `debian@${DIGEST}` }), '/w/vouch.yaml');
   assert.equal(pinned.base.digest, DIGEST);
 });
+
+test('target: an OCI layout standing in for the registry, resolved against the file; anything else refused', () => {
+  const c = parsePipelineConfig(`${GOOD}target: oci:./release\n`, '/work/p/vouch.yaml');
+  assert.deepEqual(c.target, { kind: 'layout', dir: '/work/p/release' });
+  assert.equal(parsePipelineConfig(GOOD, '/work/p/vouch.yaml').target, undefined);
+  fails(`${GOOD}target: docker://reg/app\n`, /target must match pattern/);
+});

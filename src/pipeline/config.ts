@@ -65,6 +65,8 @@ export interface PipelineConfig {
         forcePathStyle: boolean;
       };
   stages: Stage[];
+  /** Where `push` publishes when not the registry of image.name: an OCI layout directory. */
+  target?: { kind: 'layout'; dir: string };
 }
 
 /** The non-root user hardening sets when the file names none (the "nonroot" uid of distroless). */
@@ -162,6 +164,7 @@ type RawConfig = {
     s3?: { endpoint?: string; bucket: string; prefix?: string; region?: string; forcePathStyle?: boolean };
   };
   stages?: Stage[];
+  target?: string;
 };
 
 function normalise(raw: RawConfig, file: string, posOf: (p: (string | number)[]) => string): PipelineConfig {
@@ -248,6 +251,7 @@ function normalise(raw: RawConfig, file: string, posOf: (p: (string | number)[])
         }
       : { kind: 'directory', directory: rel(raw.store?.directory ?? 'vouch-artifacts') },
     stages: raw.stages ?? [...STAGES],
+    ...(raw.target ? { target: { kind: 'layout' as const, dir: rel(raw.target.slice('oci:'.length)) } } : {}),
   };
 }
 

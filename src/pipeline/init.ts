@@ -77,6 +77,9 @@ store:
   directory: ./vouch-artifacts
   # s3: { endpoint: http://127.0.0.1:9000, bucket: releases, prefix: app/ }
 
+# Where push publishes: the registry of image.name, or an OCI layout standing in for it.
+# target: oci:./release
+
 # Stages to run, in this order.
 stages: [build, harden, flatten, test, sbom, scan, provenance, sign, push]
 `;

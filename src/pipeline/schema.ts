@@ -166,6 +166,11 @@ export const PIPELINE_SCHEMA = {
       },
       not: { required: ['directory', 's3'] },
     },
+    /**
+     * Where `push` publishes: absent = the registry image.name names; `oci:DIR` = an OCI layout
+     * standing in for the registry (offline demos), written in the same order.
+     */
+    target: { type: 'string', pattern: '^oci:[^:]+$' },
     stages: {
       type: 'array',
       minItems: 1,
