@@ -65,7 +65,7 @@ const SUMMARIES: Record<keyof typeof COMMANDS, string> = {
   test: 'Check an image statically: non-root user, no package managers, no secrets, libraries, cst files',
   store: 'List what the pipeline uploaded to an artifact store (directory or S3)',
   key: 'Generate, import and show cosign-compatible signing keys (cosign.key / cosign.pub)',
-  demo: 'Run vouch end to end on a bundled example (no network, no daemon)',
+  demo: 'Run the whole pipeline on the bundled example offline, then verify it as a consumer',
 };
 
 function topHelp(): string {
@@ -122,17 +122,39 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     println(io.stderr, `vouch: unknown command "${name}". Commands: ${Object.keys(COMMANDS).join(', ')}`);
     return ExitCode.Usage;
   }
-  const command = await load();
-  if (rest.includes('--help') || rest.includes('-h')) {
+  return runCommand(await load(), rest, io, { debug });
+}
+
+/** `command`'s options as parseArgs takes them (the help text stripped). */
+export function parseCommandArgs(
+  command: Command,
+  args: string[],
+): { values: Record<string, unknown>; positionals: string[] } {
+  const options = Object.fromEntries(
+    Object.entries(command.options).map(([k, { description: _d, ...o }]) => [k, o]),
+  );
+  return parseArgs({ args, options, allowPositionals: true, strict: true });
+}
+
+/**
+ * Run one command on its arguments (after the command name): `--help`, strict parsing (exit 2),
+ * then errors as `error [CODE]` with exit codes. Exported so tests can run a command object built
+ * with injected dependencies exactly as `main` runs the registered one.
+ */
+export async function runCommand(
+  command: Command,
+  args: string[],
+  io: CliIO,
+  o: { debug?: boolean } = {},
+): Promise<number> {
+  const name = command.name;
+  if (args.includes('--help') || args.includes('-h')) {
     println(io.stdout, commandHelp(command));
     return ExitCode.Ok;
   }
   let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
-    const options = Object.fromEntries(
-      Object.entries(command.options).map(([k, { description: _d, ...o }]) => [k, o]),
-    );
-    parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
+    parsed = parseCommandArgs(command, args);
   } catch (e) {
     println(io.stderr, `vouch ${name}: ${(e as Error).message}`);
     println(io.stderr, `Usage: vouch ${command.usage}  (see vouch ${name} --help)`);
@@ -141,7 +163,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   try {
     return await command.run(parsed, io);
   } catch (e) {
-    return report(e, name, io, debug);
+    return report(e, name, io, o.debug ?? false);
   }
 }
 

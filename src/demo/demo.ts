@@ -1,205 +1,199 @@
 /**
- * The main job for now: carry the bundled example image through everything vouch does today,
- * with no network and no daemon, and say where each result landed.
+ * The main job, shown on the bundled example with no network and no daemon: copy the project,
+ * make a throwaway key pair and the advisory database, run every pipeline stage into an OCI
+ * layout standing in for the registry and a local artifact store, verify the release as a
+ * consumer would, prove the build reproducible and tampering rejected, and say where
+ * everything landed.
  */
-import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { assembleImage } from '../build/assemble.ts';
-import { flattenImage } from '../build/flatten.ts';
-import { layerFromDirectory } from '../build/layer.ts';
-import { copyImage } from '../copy/copy.ts';
-import { digestHex } from '../digest/digest.ts';
-import { isVouchError } from '../errors.ts';
-import { extractMerged } from '../fs/extract.ts';
-import { openMergedView } from '../fs/merged.ts';
-import { describeImage, openImage } from '../image/describe.ts';
-import type { ContainerConfig, Descriptor } from '../oci/types.ts';
-import { openDestination, openSource } from '../transport/open.ts';
+import { rm } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { textLog } from '../pipeline/log.ts';
+import { type RunResult, runPipeline } from '../pipeline/run.ts';
+import { loadVerificationKey } from '../sign/keys/load.ts';
+import { type ConsumerResult, verifyAsConsumer } from './consumer.ts';
+import { type Landed, whereLanded } from './landed.ts';
+import { EXAMPLE_DIR, prepareProject } from './project.ts';
+import { renderConsumer, renderPipelineEnd } from './render.ts';
+import { type Compared, rebuildAndCompare } from './reproduce.ts';
+import { type TamperOutcome, tamperProofs } from './tamper.ts';
 
-export const EXAMPLE_DIR = resolve(fileURLToPath(new URL('../../examples/hello', import.meta.url)));
+export { EXAMPLE_DIR } from './project.ts';
 
-interface ExampleSpec {
-  name: string;
-  version: string;
-  architecture: string;
-  os: string;
-  layers: { dir: string; prefix: string; uid?: number; gid?: number }[];
-  config: ContainerConfig;
-}
+/** The demo's build time: any fixed value makes the digests reproducible. */
+export const DEMO_EPOCH = 1700000000;
 
 export interface DemoOptions {
-  /** Where everything lands (created; replaced if it holds an earlier demo). */
+  /** An empty directory, made by the caller (see openWorkDir). */
   workDir: string;
+  /** Default: examples/hello of this checkout. */
   exampleDir?: string;
-  /** Reproducibility clock (default $SOURCE_DATE_EPOCH, else 1700000000). */
+  /** SOURCE_DATE_EPOCH of both builds (default DEMO_EPOCH). */
   sourceDateEpoch?: number;
+  /** Progress, one line per call. */
   log: (line: string) => void;
+  /** Colour the pipeline's lines (a terminal). */
+  color?: boolean;
+  /** The wall clock the pipeline's scans record (default: the demo's start, for both builds). */
+  now?: () => Date;
 }
 
-export interface DemoResult {
-  image: string;
-  digest: string;
-  reproducible: boolean;
-  flattened: string;
-  archives: { oci: string; docker: string };
-  rootfs: string;
-  tamperRejected: string;
+export interface GateDecision {
+  arch: string;
+  decision: string;
+  findings: number;
+  overPolicy: number;
 }
 
-/** Build the example from its spec into `dest` (an image name) and return the manifest descriptor. */
-export async function buildExample(
-  exampleDir: string,
-  dest: string,
-  workDir: string,
-  sourceDateEpoch: number,
-): Promise<Descriptor> {
-  const spec = JSON.parse(await readFile(join(exampleDir, 'image.json'), 'utf8')) as ExampleSpec;
-  await mkdir(workDir, { recursive: true });
-  const layers = [];
-  for (const [i, l] of spec.layers.entries()) {
-    const r = await layerFromDirectory(join(exampleDir, l.dir), {
-      compression: 'gzip',
-      output: join(workDir, `layer-${i}.tar.gz`),
-      sourceDateEpoch,
-      prefix: l.prefix,
-      ...(l.uid === undefined ? {} : { uid: l.uid }),
-      ...(l.gid === undefined ? {} : { gid: l.gid }),
+interface DemoCommon {
+  workDir: string;
+  durationMs: number;
+  pipeline: { status: RunResult['status']; exitCode: number; stages: string[] };
+}
+
+export type DemoResult =
+  | (DemoCommon & { status: 'pipeline-failed'; ok: false; reason: string })
+  | (DemoCommon & {
+      status: 'done';
+      /** Verification passed, the rebuild was identical and every tampering was rejected. */
+      ok: boolean;
+      image: { name: string; version: string; architectures: string[] };
+      /** `name:version@sha256:…` of the index. */
+      pinned: string;
+      images: Record<string, string>;
+      index: string;
+      keys: { privateKey: string; publicKey: string; passwordFile: string };
+      advisories: { db: string; records: number; ecosystems: Record<string, number> };
+      gate: GateDecision[];
+      consumer: ConsumerResult;
+      reproducible: { identical: boolean; compared: Compared[] };
+      tamper: TamperOutcome[];
+      landed: Landed;
     });
-    layers.push({
-      ...r,
-      history: { created: iso(sourceDateEpoch), created_by: `vouch: add ${l.dir}/ as /${l.prefix}` },
-    });
+
+/** Per architecture, what the scan stage decided (from its figures). */
+function gateDecisions(r: RunResult): GateDecision[] {
+  const figures = r.stages.find((s) => s.stage === 'scan')?.figures ?? {};
+  const out: GateDecision[] = [];
+  for (const [arch, v] of Object.entries(figures)) {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) continue;
+    const f = v as Record<string, unknown>;
+    if (typeof f.decision !== 'string') continue;
+    out.push({ arch, decision: f.decision, findings: Number(f.findings), overPolicy: Number(f.kept) });
   }
-  const dst = await openDestination(dest);
-  try {
-    const out = await assembleImage(dst, {
-      layers,
-      config: {
-        architecture: spec.architecture,
-        os: spec.os,
-        created: iso(sourceDateEpoch),
-        config: spec.config,
-      },
-      annotations: {
-        'org.opencontainers.image.title': spec.name,
-        'org.opencontainers.image.version': spec.version,
-      },
-    });
-    await dst.commit(out.descriptor);
-    return out.descriptor;
-  } finally {
-    await dst.close();
-  }
+  return out;
 }
 
-function iso(epoch: number): string {
-  return new Date(epoch * 1000).toISOString().replace('.000Z', 'Z');
+/** `Alpine, Debian, PyPI` of `Alpine:v3.17`, `Debian:12`, ... (a record may cover several). */
+function families(ecosystems: Record<string, number>): string {
+  return [...new Set(Object.keys(ecosystems).map((e) => e.split(':')[0] ?? e))].sort().join(', ');
 }
 
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
+  const t0 = performance.now();
+  const started = new Date();
+  const now = o.now ?? (() => started);
   const log = o.log;
+  const w = o.workDir;
   const example = o.exampleDir ?? EXAMPLE_DIR;
-  const epoch = o.sourceDateEpoch ?? Number(process.env.SOURCE_DATE_EPOCH ?? 1700000000);
-  const w = resolve(o.workDir);
-  await rm(w, { recursive: true, force: true });
-  await mkdir(w, { recursive: true });
-  const tag = '1.0.0-amd64';
-  const image = `oci:${join(w, 'layout')}:${tag}`;
+  const epoch = o.sourceDateEpoch ?? DEMO_EPOCH;
+  const rel = (p: string) => relative(w, p) || '.';
 
-  log(`1. build   ${example} → ${image}`);
-  const built = await buildExample(example, image, join(w, 'work-1'), epoch);
-  log(`           manifest ${built.digest}`);
-  const again = await buildExample(example, `oci:${join(w, 'rebuild')}:${tag}`, join(w, 'work-2'), epoch);
-  const reproducible = again.digest === built.digest;
+  log(`1. project   ${example} → ${w}`);
+  const project = await prepareProject(example, w);
+  const { config } = project;
   log(
-    `           rebuilt from scratch: ${reproducible ? 'identical digest (reproducible)' : `DIFFERENT digest ${again.digest}`}`,
+    `    demo key pair, made for this run only: ${rel(project.privateKey)} (encrypted; passphrase in ${rel(project.passwordFile)}, mode 0600), ${rel(project.publicKey)}`,
   );
-  await rm(join(w, 'rebuild'), { recursive: true, force: true });
-  await rm(join(w, 'work-1'), { recursive: true, force: true });
-  await rm(join(w, 'work-2'), { recursive: true, force: true });
-
-  log('2. inspect');
-  const src = await openSource(image);
-  const d = await describeImage(src);
+  const meta = project.advisories.metadata;
   log(
-    `           ${d.platform}, user ${d.config.user}, entrypoint ${JSON.stringify(d.config.entrypoint)}, ${d.layers.length} layers, ${d.size} bytes`,
+    `    advisory database ${rel(project.db)}: ${meta.records} OSV records for ${families(meta.ecosystems)}, imported offline from ${rel(join(w, 'advisories'))}/`,
   );
 
-  log('3. flatten');
-  const flat = `oci:${join(w, 'flat')}:${tag}`;
-  const { image: img } = await openImage(src);
-  const fdst = await openDestination(flat);
-  const fr = await flattenImage(img, fdst);
-  await fdst.commit(fr.descriptor);
-  await fdst.close();
-  const fd = await describeImage(await openSource(flat));
-  const kept = JSON.stringify(fd.config) === JSON.stringify(d.config);
-  log(
-    `           ${fr.before.layers} layers, ${fr.before.size} B → ${fr.after.layers} layer, ${fr.after.size} B; config kept: ${kept ? 'yes' : 'NO'}`,
+  // Only what the build needs: a CI job's variables would make the demo claim that CI built it.
+  const env: NodeJS.ProcessEnv = { SOURCE_DATE_EPOCH: String(epoch) };
+  log(`2. pipeline  SOURCE_DATE_EPOCH=${epoch} vouch pipeline run -c ${rel(config.file)}`);
+  const text = textLog(
+    (chunk) => {
+      for (const line of chunk.replace(/\n$/, '').split('\n')) log(`    ${line}`);
+    },
+    { color: o.color ?? false },
   );
-
-  log('4. copy    to an oci-archive and a docker-archive, then back');
-  const ociTar = join(w, 'hello.oci.tar');
-  const dockerTar = join(w, 'hello.docker.tar');
-  await copyAndClose(image, `oci-archive:${ociTar}:${tag}`);
-  await copyAndClose(image, `docker-archive:${dockerTar}:example/hello:${tag}`);
-  const fromOci = await describeImage(await openSource(`oci-archive:${ociTar}:${tag}`));
-  const fromDocker = await describeImage(await openSource(`docker-archive:${dockerTar}`));
-  log(`           oci-archive digest ${fromOci.digest === d.digest ? 'unchanged' : 'CHANGED'}`);
-  const sameLayers =
-    JSON.stringify(fromDocker.layers.map((l) => l.diffId)) === JSON.stringify(d.layers.map((l) => l.diffId));
-  log(
-    `           docker-archive: same diff_ids ${sameLayers ? 'yes' : 'NO'}, config kept ${JSON.stringify(fromDocker.config) === JSON.stringify(d.config) ? 'yes' : 'NO'}`,
-  );
-
-  log('5. extract the merged filesystem safely');
-  const rootfs = join(w, 'rootfs');
-  const view = await openMergedView(
-    img.layers.map((l) => ({ digest: l.descriptor.digest, open: () => l.openUncompressed() })),
-  );
-  const ex = await extractMerged(view, rootfs);
-  await view.close();
-  log(
-    `           ${ex.written} entries, ${ex.bytes} bytes → ${rootfs} (${(await readdir(rootfs)).join(', ')})`,
-  );
-  await src.close();
-
-  log('6. tamper  flip one byte of a layer in a copy of the layout, then copy it');
-  const tampered = join(w, 'tampered');
-  await cp(join(w, 'layout'), tampered, { recursive: true });
-  const victim = join(tampered, 'blobs', 'sha256', digestHex(d.layers[0]!.digest));
-  const bytes = await readFile(victim);
-  bytes[bytes.length >> 1]! ^= 0x01;
-  await writeFile(victim, bytes);
-  let rejected = '';
-  try {
-    await copyAndClose(`oci:${tampered}:${tag}`, `oci:${join(w, 'should-not-exist')}:${tag}`);
-  } catch (e) {
-    if (!isVouchError(e)) throw e;
-    rejected = `${e.code}: ${e.message}`;
+  const run = await runPipeline({
+    config,
+    cwd: w,
+    env,
+    passphrase: { env: { VOUCH_PASSWORD: project.passphrase } },
+    now,
+    // The run's own summary repeats what "where everything landed" says: only its status line.
+    log: { emit: (e) => text.emit(e.event === 'run-end' ? { ...e, summary: {} } : e) },
+  });
+  const pipeline = {
+    status: run.status,
+    exitCode: run.exitCode,
+    stages: run.stages.map((s) => `${s.stage}:${s.status}`),
+  };
+  if (run.status !== 'ok' || !run.index) {
+    const reason = run.failed ? `stage ${run.failed.stage}: ${run.failed.reason}` : 'no index was made';
+    return { status: 'pipeline-failed', ok: false, reason, workDir: w, pipeline, durationMs: ms(t0) };
   }
-  await rm(join(w, 'should-not-exist'), { recursive: true, force: true });
-  log(`           ${rejected ? `rejected (${rejected})` : 'NOT REJECTED'}`);
+  const gate = gateDecisions(run);
+  for (const line of renderPipelineEnd(gate, meta.records)) log(`    ${line}`);
 
+  const { name, version, architectures } = config.image;
+  const { registry } = project;
+  const sbomDir = join(w, 'sbom');
+  log(`3. verify    as a consumer holding only ${rel(project.publicKey)}: oci:${rel(registry)}:${version}`);
+  const consumer = await verifyAsConsumer({
+    config,
+    publicKey: project.publicKey,
+    release: `oci:${registry}:${version}`,
+    sbomOutput: sbomDir,
+  });
+  for (const line of renderConsumer(consumer)) log(`    ${line}`);
+
+  log('4. reproduce the same build again from a fresh copy, in another directory');
+  const again = await rebuildAndCompare({ example, project, first: run, dir: join(w, 'rebuild'), env, now });
+  const differing = again.compared.filter((c) => c.first !== c.second);
+  log(
+    again.identical
+      ? `    ${again.compared.length} digests compared (images, index, SBOMs, scan reports, provenance): all identical`
+      : `    NOT REPRODUCIBLE: ${differing.map((c) => `${c.what} ${c.first} ≠ ${c.second}`).join('; ')}`,
+  );
+  if (again.identical) await rm(again.dir, { recursive: true, force: true });
+
+  log(`5. tamper    on copies of the published layout`);
+  const key = await loadVerificationKey(project.publicKey);
+  const tag = `${version}-${architectures[0]}`;
+  const tamper = await tamperProofs(registry, join(w, 'tamper'), tag, { kind: 'key', key });
+  for (const t of tamper) {
+    log(`    ${t.attack}: ${t.what}`);
+    log(`      → ${t.rejected ? `rejected [${t.code}] ${t.message}` : `NOT REJECTED: ${t.message}`}`);
+  }
+
+  const landed = await whereLanded({ registry, artifacts: project.store, sboms: sbomDir });
+  const ok = consumer.ok && again.identical && tamper.every((t) => t.rejected);
   return {
-    image,
-    digest: d.digest,
-    reproducible,
-    flattened: flat,
-    archives: { oci: ociTar, docker: dockerTar },
-    rootfs,
-    tamperRejected: rejected,
+    status: 'done',
+    ok,
+    workDir: w,
+    durationMs: ms(t0),
+    pipeline,
+    image: { name, version, architectures },
+    pinned: `${name}:${version}@${run.index}`,
+    images: run.images,
+    index: run.index,
+    keys: {
+      privateKey: project.privateKey,
+      publicKey: project.publicKey,
+      passwordFile: project.passwordFile,
+    },
+    advisories: { db: project.db, records: meta.records, ecosystems: meta.ecosystems },
+    gate,
+    consumer,
+    reproducible: { identical: again.identical, compared: again.compared },
+    tamper,
+    landed,
   };
 }
 
-async function copyAndClose(from: string, to: string): Promise<void> {
-  const s = await openSource(from);
-  const t = await openDestination(to);
-  try {
-    await copyImage(s, t);
-  } finally {
-    await t.close();
-    await s.close();
-  }
-}
+const ms = (t0: number) => Math.round(performance.now() - t0);
