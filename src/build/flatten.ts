@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { mergedEntries } from '../fs/flatten.ts';
 import { openMergedView } from '../fs/merged.ts';
 import type { Problem } from '../fs/types.ts';
-import type { Image } from '../image/image.ts';
+import { type Image, layerInputs } from '../image/image.ts';
 import type { Compression } from '../oci/media-types.ts';
 import { MediaType } from '../oci/media-types.ts';
 import type { Descriptor, HistoryEntry } from '../oci/types.ts';
@@ -40,13 +40,7 @@ export async function flattenImage(
 ): Promise<FlattenResult> {
   const signal = o.signal;
   const work = o.workDir ?? (await mkdtemp(join(tmpdir(), 'vouch-flatten-')));
-  const view = await openMergedView(
-    image.layers.map((l) => ({
-      digest: l.descriptor.digest,
-      open: () => l.openUncompressed({ ...(signal ? { signal } : {}) }),
-      compressedSize: l.descriptor.size,
-    })),
-  );
+  const view = await openMergedView(layerInputs(image, signal));
   try {
     const layer = await writeLayer(mergedEntries(view), {
       compression: o.compression ?? 'gzip',

@@ -24,7 +24,7 @@ import type { EntryType } from '../fs/tar.ts';
 import type { LayerEntry } from '../fs/tar-write.ts';
 import type { FileRecord, Problem } from '../fs/types.ts';
 import { WHITEOUT_PREFIX } from '../fs/whiteout.ts';
-import type { Image } from '../image/image.ts';
+import { type Image, layerInputs } from '../image/image.ts';
 import { resolveUser } from '../imagetest/user.ts';
 import type { Compression } from '../oci/media-types.ts';
 import { MediaType } from '../oci/media-types.ts';
@@ -125,14 +125,9 @@ export async function hardenImage(
   o: HardenOptions = {},
 ): Promise<HardenResult> {
   const signal = o.signal;
-  const view = await openMergedView(
-    image.layers.map((l) => ({
-      digest: l.descriptor.digest,
-      open: () => l.openUncompressed(signal ? { signal } : {}),
-      compressedSize: l.descriptor.size,
-    })),
-    { capture: (f) => (READ_FILES.has(f.path) ? { keep: true } : undefined) },
-  );
+  const view = await openMergedView(layerInputs(image, signal), {
+    capture: (f) => (READ_FILES.has(f.path) ? { keep: true } : undefined),
+  });
   const work = o.workDir ?? (await mkdtemp(join(tmpdir(), 'vouch-harden-')));
   try {
     const plan = await planHardening(view, image.config.config, o);

@@ -197,6 +197,33 @@ test('a prefix puts the tree under a directory, with its parents', async (t) => 
   }
 });
 
+test('a mode (COPY --chmod) sets files and directories, keeps symlinks 0777, and refuses a FIFO', async (t) => {
+  const dir = await tempDir(t);
+  const src = join(dir, 'src');
+  await mkdir(join(src, 'bin'), { recursive: true });
+  await writeFile(join(src, 'bin', 'run'), '#!/bin/sh\n');
+  await chmod(join(src, 'bin', 'run'), 0o700);
+  await link(join(src, 'bin', 'run'), join(src, 'run2'));
+  await symlink('bin/run', join(src, 'start'));
+  const r = await layerFromDirectory(src, { compression: 'none', output: join(dir, 'l.tar'), mode: 0o640 });
+  const entries = [];
+  for await (const e of readTar(chunks(await readFile(r.path), 512)))
+    entries.push([e.path, e.type, e.mode.toString(8)]);
+  assert.deepEqual(entries, [
+    ['bin', 'dir', '640'],
+    ['bin/run', 'file', '640'],
+    ['run2', 'hardlink', '640'],
+    ['start', 'symlink', '777'],
+  ]);
+  execFileSync('mkfifo', [join(src, 'pipe')]);
+  await assert.rejects(
+    layerFromDirectory(src, { compression: 'none', output: join(dir, 'm.tar'), mode: 0o640 }),
+    (e) => isVouchError(e, 'USAGE') && /pipe: only files, directories and symlinks/.test(e.message),
+  );
+  const plain = await layerFromDirectory(src, { compression: 'none', output: join(dir, 'n.tar') });
+  assert.equal(plain.entries, 5, 'without a mode the FIFO is kept');
+});
+
 test('writeLayer checks order and sizes, writes nothing on failure, and round-trips through readTar', async (t) => {
   const dir = await tempDir(t);
   const out = join(dir, 'l.tar');

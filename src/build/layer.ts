@@ -54,6 +54,11 @@ export interface LayerFromDirectoryOptions extends Omit<WriteLayerOptions, 'sour
   gid?: number;
   /** Where the directory's content goes in the image, e.g. 'app/' (default: the root). */
   prefix?: string;
+  /**
+   * Permission bits of every file and directory, as Docker's `COPY --chmod` (symlinks stay
+   * 0777; default: the modes on disk). The tree may then hold only files, directories and symlinks.
+   */
+  mode?: number;
 }
 
 const CHUNK = 64 * 1024;
@@ -89,10 +94,17 @@ export async function layerFromDirectory(dir: string, opts: LayerFromDirectoryOp
   }
   const firstByInode = new Map<string, string>();
   for (const { path, abs, st } of found) {
-    const base = { path, mode: st.mode & 0o7777, uid, gid };
+    const base = { path, mode: opts.mode ?? st.mode & 0o7777, uid, gid };
     if (st.isDirectory()) entries.push({ ...base, type: 'dir' });
-    else if (st.isSymbolicLink()) entries.push({ ...base, type: 'symlink', linkname: await readlink(abs) });
-    else if (st.isFile()) {
+    else if (st.isSymbolicLink()) {
+      const mode = opts.mode === undefined ? base.mode : 0o777;
+      entries.push({ ...base, mode, type: 'symlink', linkname: await readlink(abs) });
+    } else if (opts.mode !== undefined && !st.isFile()) {
+      throw new VouchError(
+        'USAGE',
+        `layer source ${abs}: only files, directories and symlinks can be added with a mode`,
+      );
+    } else if (st.isFile()) {
       const inode = `${st.dev}:${st.ino}`;
       const first = st.nlink > 1 ? firstByInode.get(inode) : undefined;
       if (first !== undefined) entries.push({ ...base, type: 'hardlink', linkname: first });

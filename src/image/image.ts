@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Digest } from '../digest/digest.ts';
 import { VouchError } from '../errors.ts';
+import type { LayerInput } from '../fs/types.ts';
 import { decompress } from '../oci/compression.ts';
 import { parseConfig, parseManifest } from '../oci/manifest.ts';
 import { type Compression, layerCompression } from '../oci/media-types.ts';
@@ -29,6 +30,15 @@ export interface Image {
   readonly configBytes: Uint8Array;
   readonly config: ImageConfig;
   readonly layers: readonly Layer[];
+}
+
+/** The layers as a merged view reads them: each uncompressed, opened afresh on every call. */
+export function layerInputs(image: Image, signal?: AbortSignal): LayerInput[] {
+  return image.layers.map((l) => ({
+    digest: l.descriptor.digest,
+    open: () => l.openUncompressed(signal ? { signal } : {}),
+    compressedSize: l.descriptor.size,
+  }));
 }
 
 export type Resolved =

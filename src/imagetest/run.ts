@@ -6,7 +6,7 @@
  */
 import { VouchError } from '../errors.ts';
 import { openMergedView } from '../fs/merged.ts';
-import type { Image } from '../image/image.ts';
+import { type Image, layerInputs } from '../image/image.ts';
 import { BUILTIN_RUNNERS } from './builtin.ts';
 import { expandEnv, runStructureTest } from './cst/run.ts';
 import { checkDeclaredFile } from './files.ts';
@@ -40,26 +40,18 @@ export async function runImageChecks(
   const builtins = selectBuiltins(spec.builtin);
   const libraries = builtins.includes('libraries');
   const reads = contentReads(spec, image.config.config?.Env ?? []);
-  const signal = o.signal;
-  const view = await openMergedView(
-    image.layers.map((l) => ({
-      digest: l.descriptor.digest,
-      open: () => l.openUncompressed(signal ? { signal } : {}),
-      compressedSize: l.descriptor.size,
-    })),
-    {
-      capture: (f) => {
-        if (SMALL_FILES.some((re) => re.test(f.path))) return { keep: true };
-        // Files the tests read: taken now, or each read would decompress its layer again.
-        if (reads.paths.has(f.path) || (reads.debianLicenses && DEBIAN_COPYRIGHT.test(f.path))) {
-          return { keep: true, spill: true };
-        }
-        // The library check reads ELF tables all over these files: one copy now, no layer re-reads.
-        if (libraries && isElfCandidate(f)) return { spill: true };
-        return undefined;
-      },
+  const view = await openMergedView(layerInputs(image, o.signal), {
+    capture: (f) => {
+      if (SMALL_FILES.some((re) => re.test(f.path))) return { keep: true };
+      // Files the tests read: taken now, or each read would decompress its layer again.
+      if (reads.paths.has(f.path) || (reads.debianLicenses && DEBIAN_COPYRIGHT.test(f.path))) {
+        return { keep: true, spill: true };
+      }
+      // The library check reads ELF tables all over these files: one copy now, no layer re-reads.
+      if (libraries && isElfCandidate(f)) return { spill: true };
+      return undefined;
     },
-  );
+  });
   try {
     // What capture missed (a test path through a symlink, /etc/os-release -> ../usr/lib/...):
     // one more pass over the layers that hold it, rather than one per read.

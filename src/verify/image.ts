@@ -108,6 +108,11 @@ function rank(code: ErrorCode): number {
   return i === -1 ? SPECIFICITY.length : i;
 }
 
+/** The rejection whose error says most (the first of equals); what "nothing verified" reports. */
+export function mostSpecific<R extends { error: VouchError }>(rejected: readonly R[]): R | undefined {
+  return [...rejected].sort((a, b) => rank(a.error.code) - rank(b.error.code))[0];
+}
+
 /**
  * The error for "nothing verified": SIGNATURE_NOT_FOUND when nothing was there, else the most
  * specific rejection's code, with every rejection in the message.
@@ -118,7 +123,7 @@ export function noneVerified(rejected: readonly Rejection[], what: string, displ
       hint: 'looked in OCI referrers (Sigstore bundles) and the cosign sha256-<hex> tag',
     });
   }
-  const best = [...rejected].sort((a, b) => rank(a.error.code) - rank(b.error.code))[0]!;
+  const best = mostSpecific(rejected)!;
   const all = rejected
     .map((r) => `${r.scheme} ${r.location}: [${r.error.code}] ${r.error.message}`)
     .join('; ');

@@ -15,7 +15,7 @@ import { type AttestationEntry, readAttestationFile } from '../attest/files.ts';
 import { SLSA_PROVENANCE_TYPES } from '../attest/provenance/types.ts';
 import { parseStatement, type Statement } from '../attest/statement.ts';
 import type { Digest } from '../digest/digest.ts';
-import { type ErrorCode, isVouchError, VouchError } from '../errors.ts';
+import { isVouchError, VouchError } from '../errors.ts';
 import { CosignAnnotation } from '../sign/image/cosign-tags.ts';
 import { bundleFromAnnotations } from '../sign/image/legacy-annotations.ts';
 import type { AttachmentStore } from '../sign/image/store.ts';
@@ -23,7 +23,7 @@ import { publicGoodTrustedRoot } from '../sigstore/trust-root.ts';
 import type { BundleVerifyOptions, VerifiedBundle } from '../sigstore/types.ts';
 import { verifyBundle } from '../sigstore/verify.ts';
 import { verifyImageAttestations } from './attestation.ts';
-import { keyFailure, peekPredicateType, type Signer, type VerifyOptions } from './image.ts';
+import { keyFailure, mostSpecific, peekPredicateType, type Signer, type VerifyOptions } from './image.ts';
 
 export interface ProvenanceVerifyOptions extends VerifyOptions {
   /**
@@ -57,27 +57,9 @@ export interface FoundProvenance {
 const isSlsa = (t: string | undefined): boolean =>
   t !== undefined && (SLSA_PROVENANCE_TYPES as readonly string[]).includes(t);
 
-/** Most specific first, as for image signatures: a valid signature by someone else says more than a broken one. */
-const SPECIFICITY: readonly ErrorCode[] = [
-  'SUBJECT_MISMATCH',
-  'IDENTITY_MISMATCH',
-  'ISSUER_MISMATCH',
-  'CERTIFICATE_CLAIM_MISMATCH',
-  'KEY_MISMATCH',
-  'CERTIFICATE_INVALID',
-  'TLOG_INVALID',
-  'TIMESTAMP_INVALID',
-  'SIGNATURE_INVALID',
-];
-
-function rank(code: ErrorCode): number {
-  const i = SPECIFICITY.indexOf(code);
-  return i === -1 ? SPECIFICITY.length : i;
-}
-
 /** One error for "no provenance verified": the most specific rejection's code, every rejection named. */
 function noneVerified(rejected: readonly ProvenanceRejection[], where: string): VouchError {
-  const best = [...rejected].sort((a, b) => rank(a.error.code) - rank(b.error.code))[0];
+  const best = mostSpecific(rejected); // ranked as for image signatures
   if (!best) {
     return new VouchError('SIGNATURE_NOT_FOUND', `no SLSA provenance (v1 or v0.2) found in ${where}`);
   }

@@ -4,31 +4,15 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, test } from 'node:test';
-import { parseArgs } from 'node:util';
 import { readProvenance } from '../../src/attest/provenance/read.ts';
 import { parseStatement } from '../../src/attest/statement.ts';
 import { provenanceCommand } from '../../src/cli/commands/provenance.ts';
-import type { CliIO } from '../../src/cli/io.ts';
 import { isVouchError } from '../../src/errors.ts';
 import { checkProvenance } from '../../src/verify/provenance.ts';
+import { type CliResult, runCommand } from '../helpers/cli.ts';
+import { GITHUB_ACTIONS_ENV as GITHUB, APP_SHA as SHA } from '../helpers/github-env.ts';
 
-const SHA = '0f0e0d0c0b0a09080706050403020100ffeeddcc';
-const GITHUB = {
-  GITHUB_ACTIONS: 'true',
-  GITHUB_SERVER_URL: 'https://github.com',
-  GITHUB_REPOSITORY: 'o/app',
-  GITHUB_REF: 'refs/tags/v1.4.0',
-  GITHUB_SHA: SHA,
-  GITHUB_WORKFLOW_REF: 'o/app/.github/workflows/release.yml@refs/tags/v1.4.0',
-  GITHUB_RUN_ID: '11',
-  GITHUB_RUN_ATTEMPT: '1',
-  GITHUB_EVENT_NAME: 'push',
-  GITHUB_REPOSITORY_ID: '21',
-  GITHUB_REPOSITORY_OWNER_ID: '31',
-  RUNNER_ENVIRONMENT: 'github-hosted',
-};
 const GITLAB = {
   GITLAB_CI: 'true',
   CI_PROJECT_URL: 'https://gitlab.example.com/g/app',
@@ -52,27 +36,9 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function run(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => {
-    out += c;
-  });
-  stderr.on('data', (c) => {
-    err += c;
-  });
-  const options = Object.fromEntries(
-    Object.entries(provenanceCommand.options).map(([k, { description: _d, ...o }]) => [k, o]),
-  );
-  const parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
-  const io: CliIO = { stdout, stderr, env, cwd: dir };
-  const code = await provenanceCommand.run(parsed, io);
-  return { code, out, err };
+/** Parse like cli/main.ts and run; VouchErrors propagate so tests can check their codes. */
+function run(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+  return runCommand(provenanceCommand, args, { env, cwd: dir, rethrow: true });
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -95,7 +61,7 @@ test('GitHub Actions: subjects from files and flags, byproducts, written atomica
   );
   assert.equal(r.code, 0);
   assert.match(
-    r.err,
+    r.stderr,
     /2 subject\(s\), builder https:\/\/github\.com\/o\/app\/\.github\/workflows\/release\.yml@refs\/tags\/v1\.4\.0/,
   );
   const text = await readFile(join(dir, 'app.intoto.json'), 'utf8');
@@ -131,7 +97,7 @@ test('GitLab CI: start from CI_JOB_STARTED_AT, finish when written; output to st
   const before = Date.now();
   const r = await run(['generate', '--subject', `app=sha256:${'cd'.repeat(32)}`, '-o', '-'], GITLAB);
   assert.equal(r.code, 0);
-  const p = JSON.parse(r.out).predicate;
+  const p = JSON.parse(r.stdout).predicate;
   assert.equal(
     p.buildDefinition.buildType,
     'https://gitlab.com/gitlab-org/gitlab-runner/-/blob/v17.5.0/PROVENANCE.md',
@@ -154,7 +120,7 @@ test('GitLab CI: start from CI_JOB_STARTED_AT, finish when written; output to st
     ],
     GITLAB,
   );
-  assert.equal(JSON.parse(explicit.out).predicate.runDetails.metadata.finishedOn, '2024-05-01T10:00:00Z');
+  assert.equal(JSON.parse(explicit.stdout).predicate.runDetails.metadata.finishedOn, '2024-05-01T10:00:00Z');
 });
 
 test('--generic describes a build outside CI', async () => {
@@ -188,7 +154,7 @@ test('--generic describes a build outside CI', async () => {
     { ...GITHUB }, // --generic wins over the environment
   );
   assert.equal(r.code, 0);
-  assert.deepEqual(JSON.parse(r.out).predicate, {
+  assert.deepEqual(JSON.parse(r.stdout).predicate, {
     buildDefinition: {
       buildType: 'https://ci.example/make/v1',
       externalParameters: { target: 'release', flags: 'a=b' },

@@ -12,18 +12,14 @@ import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { parseArgs } from 'node:util';
-import { verifyProvenanceCommand } from '../../src/cli/commands/verify-provenance.ts';
-import type { CliIO } from '../../src/cli/io.ts';
-import { main } from '../../src/cli/main.ts';
 import { digestOf, parseDigest } from '../../src/digest/digest.ts';
-import { isVouchError } from '../../src/errors.ts';
 import { parseReference } from '../../src/oci/reference.ts';
 import type { Descriptor } from '../../src/oci/types.ts';
 import { CosignAnnotation, cosignTag } from '../../src/sign/image/cosign-tags.ts';
 import { RegistryStore } from '../../src/sign/image/registry-store.ts';
+import { type CliResult, runVouch } from '../helpers/cli.ts';
+import { GITHUB_ACTIONS_ENV as GITHUB_ENV, APP_SHA as SHA } from '../helpers/github-env.ts';
 import { randomImage, writeLayout } from '../helpers/random-image.ts';
 import { REGISTRY_BIN, requireBinary, startRegistry, type TestRegistry } from '../helpers/registry.ts';
 import {
@@ -36,91 +32,28 @@ import {
 import { createInstance, keylessSigner, messageBundle, T0 } from '../sigstore/helpers/instance.ts';
 
 const skip = await requireBinary(REGISTRY_BIN);
-const SHA = '0f0e0d0c0b0a09080706050403020100ffeeddcc';
 const SIGNER = 'https://github.com/o/app/.github/workflows/release.yml@refs/tags/v1.4.0';
-const GITHUB_ENV = {
-  GITHUB_ACTIONS: 'true',
-  GITHUB_SERVER_URL: 'https://github.com',
-  GITHUB_REPOSITORY: 'o/app',
-  GITHUB_REF: 'refs/tags/v1.4.0',
-  GITHUB_SHA: SHA,
-  GITHUB_WORKFLOW_REF: 'o/app/.github/workflows/release.yml@refs/tags/v1.4.0',
-  GITHUB_RUN_ID: '11',
-  GITHUB_RUN_ATTEMPT: '1',
-  GITHUB_EVENT_NAME: 'push',
-  GITHUB_REPOSITORY_ID: '21',
-  GITHUB_REPOSITORY_OWNER_ID: '31',
-  RUNNER_ENVIRONMENT: 'github-hosted',
-};
 const PASSWORD = { COSIGN_PASSWORD: 'e2e correct horse' };
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function sink(): Writable & { text: string } {
-  const w = new Writable({
-    write(chunk, _enc, done) {
-      w.text += String(chunk);
-      done();
-    },
-  }) as Writable & { text: string };
-  w.text = '';
-  return w;
-}
-
-let registered: boolean | undefined;
-
-/**
- * Until cli/main.ts lists verify-provenance, run that one command as main.ts does (parseArgs
- * strict, errors as `error [CODE]`, USAGE → 2); everything else goes through main().
- */
-async function direct(args: string[], io: CliIO): Promise<number> {
-  const options = Object.fromEntries(
-    Object.entries(verifyProvenanceCommand.options).map(([k, { description: _d, ...o }]) => [k, o]),
-  );
-  try {
-    const parsed = parseArgs({ args: args.slice(1), options, allowPositionals: true, strict: true });
-    return await verifyProvenanceCommand.run(parsed, io);
-  } catch (e) {
-    if (!isVouchError(e)) {
-      io.stderr.write(`vouch verify-provenance: ${(e as Error).message}\n`);
-      return 2;
-    }
-    io.stderr.write(`vouch verify-provenance: error [${e.code}]: ${e.message}\n`);
-    return e.code === 'USAGE' ? 2 : 1;
-  }
-}
 
 let dir: string;
 let reg: TestRegistry;
 let mock: SigstoreMock;
 
-async function vouch(...args: string[]): Promise<Result> {
+function vouch(...args: string[]): Promise<CliResult> {
   return vouchEnv({}, ...args);
 }
 
-async function vouchEnv(env: NodeJS.ProcessEnv, ...args: string[]): Promise<Result> {
-  const stdout = sink();
-  const stderr = sink();
-  const io: CliIO = { stdout, stderr, env: { ...PASSWORD, ...env }, cwd: dir };
-  if (registered === undefined) {
-    registered =
-      (await main(['verify-provenance', '--help'], { ...io, stdout: sink(), stderr: sink() })) === 0;
-  }
-  const code = args[0] === 'verify-provenance' && !registered ? await direct(args, io) : await main(args, io);
-  return { code, stdout: stdout.text, stderr: stderr.text };
+function vouchEnv(env: NodeJS.ProcessEnv, ...args: string[]): Promise<CliResult> {
+  return runVouch(args, { env: { ...PASSWORD, ...env }, cwd: dir });
 }
 
-function ok(r: Result): Result {
+function ok(r: CliResult): CliResult {
   assert.equal(r.code, 0, `exit ${r.code}\n${r.stderr}`);
   return r;
 }
 
 /** Exit 1 and the code on stderr (`error [CODE]` from main, `FAILED: ... [CODE]` from verify-provenance). */
-function refused(r: Result, code: string, message?: RegExp): void {
+function refused(r: CliResult, code: string, message?: RegExp): void {
   assert.equal(r.code, 1, `expected exit 1 with ${code}\n${r.stderr}`);
   assert.match(r.stderr, new RegExp(`(error|SLSA verification failed:) \\[${code}\\]`));
   if (message) assert.match(r.stderr, message);

@@ -13,17 +13,14 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { parseArgs } from 'node:util';
 import { IN_TOTO_PAYLOAD_TYPE, pae } from '../../src/attest/dsse.ts';
-import { verifyProvenanceCommand } from '../../src/cli/commands/verify-provenance.ts';
-import type { CliIO } from '../../src/cli/io.ts';
-import { main } from '../../src/cli/main.ts';
 import { isVouchError } from '../../src/errors.ts';
 import { signingKeyFromKeyObject } from '../../src/sign/keys/signing-key.ts';
 import { signDsse } from '../../src/sigstore/sign.ts';
 import { verifyBundle } from '../../src/sigstore/verify.ts';
+import { type CliResult, runVouch } from '../helpers/cli.ts';
+import { GITHUB_ACTIONS_ENV, APP_SHA as SHA } from '../helpers/github-env.ts';
 import { randomImage, writeLayout } from '../helpers/random-image.ts';
 import { githubActionsClaims, type SigstoreMock, startSigstoreMock } from '../helpers/sigstore-mock.ts';
 import { pem } from '../sigstore/helpers/der.ts';
@@ -38,90 +35,27 @@ import {
 } from '../sigstore/helpers/instance.ts';
 
 const GHA = 'https://token.actions.githubusercontent.com';
-const SHA = '0f0e0d0c0b0a09080706050403020100ffeeddcc';
 const WORKFLOW = 'https://github.com/o/app/.github/workflows/release.yml';
-const GITHUB_ENV = {
-  GITHUB_ACTIONS: 'true',
-  GITHUB_SERVER_URL: 'https://github.com',
-  GITHUB_REPOSITORY: 'o/app',
-  GITHUB_REF: 'refs/tags/v1.4.0',
-  GITHUB_REF_TYPE: 'tag',
-  GITHUB_SHA: SHA,
-  GITHUB_WORKFLOW_REF: 'o/app/.github/workflows/release.yml@refs/tags/v1.4.0',
-  GITHUB_RUN_ID: '11',
-  GITHUB_RUN_ATTEMPT: '1',
-  GITHUB_EVENT_NAME: 'push',
-  GITHUB_REPOSITORY_ID: '21',
-  GITHUB_REPOSITORY_OWNER_ID: '31',
-  RUNNER_ENVIRONMENT: 'github-hosted',
-};
+const GITHUB_ENV = { ...GITHUB_ACTIONS_ENV, GITHUB_REF_TYPE: 'tag' };
 const SGG_FIXTURE = new URL('../attest/fixtures/sgg-generic-v1.9.0-push-v14.intoto.jsonl', import.meta.url)
   .pathname;
 const SGG_REPO = 'github.com/slsa-framework/example-package';
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function sink(): Writable & { text: string } {
-  const w = new Writable({
-    write(chunk, _enc, done) {
-      w.text += String(chunk);
-      done();
-    },
-  }) as Writable & { text: string };
-  w.text = '';
-  return w;
-}
-
-let registered: boolean | undefined;
-
-/**
- * Until cli/main.ts lists verify-provenance, run that one command as main.ts does (parseArgs
- * strict, errors as `error [CODE]`, USAGE → 2); everything else goes through main().
- */
-async function direct(args: string[], io: CliIO): Promise<number> {
-  const options = Object.fromEntries(
-    Object.entries(verifyProvenanceCommand.options).map(([k, { description: _d, ...o }]) => [k, o]),
-  );
-  try {
-    const parsed = parseArgs({ args: args.slice(1), options, allowPositionals: true, strict: true });
-    return await verifyProvenanceCommand.run(parsed, io);
-  } catch (e) {
-    if (!isVouchError(e)) {
-      io.stderr.write(`vouch verify-provenance: ${(e as Error).message}\n`);
-      return 2;
-    }
-    io.stderr.write(`vouch verify-provenance: error [${e.code}]: ${e.message}\n`);
-    return e.code === 'USAGE' ? 2 : 1;
-  }
-}
-
 let dir: string;
 
-async function vouch(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
-  const stdout = sink();
-  const stderr = sink();
-  const io: CliIO = { stdout, stderr, env: { COSIGN_PASSWORD: 'e2e pass', ...env }, cwd: dir };
-  if (registered === undefined) {
-    registered =
-      (await main(['verify-provenance', '--help'], { ...io, stdout: sink(), stderr: sink() })) === 0;
-  }
-  const code = args[0] === 'verify-provenance' && !registered ? await direct(args, io) : await main(args, io);
-  return { code, stdout: stdout.text, stderr: stderr.text };
+function vouch(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return runVouch(args, { env: { COSIGN_PASSWORD: 'e2e pass', ...env }, cwd: dir });
 }
 
 /** Exit 1, `FAILED: ... [CODE]` on stderr. */
-function failedWith(r: Result, code: string, message?: RegExp): void {
+function failedWith(r: CliResult, code: string, message?: RegExp): void {
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, new RegExp(`^FAILED: SLSA verification failed: \\[${code}\\]`, 'm'));
   if (message) assert.match(r.stderr, message);
   assert.doesNotMatch(r.stderr, /PASSED/);
 }
 
-function passed(r: Result): void {
+function passed(r: CliResult): void {
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /^PASSED: SLSA verification passed$/m);
 }

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { hardenCommand } from '../../src/cli/commands/harden.ts';
 import { parseFileFlag, testImageCommand } from '../../src/cli/commands/test-image.ts';
 import { isVouchError } from '../../src/errors.ts';
-import { runCommand } from './cli-run.ts';
+import { runCommand } from '../helpers/cli.ts';
 import { debianBase, type FixtureImage, fixtureImage } from './fixtures.ts';
 
 let fx: FixtureImage;
@@ -26,18 +26,18 @@ after(async () => {
 
 test('vouch harden prints what it removed, per category and path', async () => {
   const r = await runCommand(hardenCommand, [fx.ref, hard]);
-  assert.equal(r.code, 0, r.err);
-  assert.match(r.out, /^Hardened oci:.*src:v1 to oci:.*hard:1\n/);
-  assert.match(r.out, /\n {2}digest: {2}sha256:[0-9a-f]{64}\n/);
-  assert.match(r.out, /\n {2}user: {4}65532:65532 \(was unset\): no User is set/);
-  assert.match(r.out, /\n {2}removed: 28 paths, \d+ entries, [\d.]+ KiB \(dropped once flattened\)\n/);
-  assert.match(r.out, /\n {4}package-managers +18 paths +\d+ entries/);
-  assert.match(r.out, /\n {4}docs +6 paths/);
-  assert.match(r.out, /\n {4}caches +4 paths/);
-  assert.match(r.out, /\n {2}kept package databases: \/var\/lib\/dpkg\/status, \/var\/lib\/dpkg\/info\n/);
-  assert.match(r.out, /\n {2}layers: {2}1 -> 2 \(whiteout layer sha256:/);
-  assert.match(r.out, /\n {4}package-managers +\/usr\/bin\/apt-get \(file, 1 entry, \d+ B\)\n/);
-  assert.match(r.out, /\n {4}caches +\/root\/\.cache \(dir, 3 entries, 1000 B\)\n/);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^Hardened oci:.*src:v1 to oci:.*hard:1\n/);
+  assert.match(r.stdout, /\n {2}digest: {2}sha256:[0-9a-f]{64}\n/);
+  assert.match(r.stdout, /\n {2}user: {4}65532:65532 \(was unset\): no User is set/);
+  assert.match(r.stdout, /\n {2}removed: 28 paths, \d+ entries, [\d.]+ KiB \(dropped once flattened\)\n/);
+  assert.match(r.stdout, /\n {4}package-managers +18 paths +\d+ entries/);
+  assert.match(r.stdout, /\n {4}docs +6 paths/);
+  assert.match(r.stdout, /\n {4}caches +4 paths/);
+  assert.match(r.stdout, /\n {2}kept package databases: \/var\/lib\/dpkg\/status, \/var\/lib\/dpkg\/info\n/);
+  assert.match(r.stdout, /\n {2}layers: {2}1 -> 2 \(whiteout layer sha256:/);
+  assert.match(r.stdout, /\n {4}package-managers +\/usr\/bin\/apt-get \(file, 1 entry, \d+ B\)\n/);
+  assert.match(r.stdout, /\n {4}caches +\/root\/\.cache \(dir, 3 entries, 1000 B\)\n/);
 });
 
 test('vouch harden --format json with categories, paths and a user', async () => {
@@ -62,8 +62,8 @@ test('vouch harden --format json with categories, paths and a user', async () =>
     '--compress',
     'zstd',
   ]);
-  assert.equal(r.code, 0, r.err);
-  const j = JSON.parse(r.out);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
   assert.deepEqual(j.categories, ['package-managers', 'pycache']);
   assert.deepEqual(
     j.summary.map((s: { category: string }) => s.category),
@@ -89,25 +89,25 @@ test('vouch harden refuses bad flags', async () => {
     [['--compress', 'lz4'], /--compress must be gzip, zstd or none/],
   ] as const) {
     const r = await runCommand(hardenCommand, [fx.ref, `oci:${join(fx.dir, 'x')}:1`, ...args]);
-    assert.equal(r.code, 2, `${args.join(' ')}: ${r.err}`);
-    assert.match(r.err, re);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, re);
   }
   const one = await runCommand(hardenCommand, [fx.ref]);
   assert.equal(one.code, 2);
-  assert.match(one.err, /expected SRC and DST/);
+  assert.match(one.stderr, /expected SRC and DST/);
 });
 
 test('vouch test: exit 1 with a FAIL list on the original, 0 on the hardened image', async () => {
   const before = await runCommand(testImageCommand, [fx.ref]);
   assert.equal(before.code, 1);
-  assert.match(before.out, /\n {2}FAIL {2}user is not root: no User is set/);
-  assert.match(before.out, /\n {2}FAIL {2}package managers are gone: 9 package manager programs left/);
-  assert.match(before.out, /\n {2}PASS {2}no secrets in env or labels/);
-  assert.match(before.out, /\n2 passed, 2 failed, 0 skipped: FAILED\n$/);
+  assert.match(before.stdout, /\n {2}FAIL {2}user is not root: no User is set/);
+  assert.match(before.stdout, /\n {2}FAIL {2}package managers are gone: 9 package manager programs left/);
+  assert.match(before.stdout, /\n {2}PASS {2}no secrets in env or labels/);
+  assert.match(before.stdout, /\n2 passed, 2 failed, 0 skipped: FAILED\n$/);
 
   const r = await runCommand(testImageCommand, [hard]);
-  assert.equal(r.code, 0, r.out);
-  assert.match(r.out, /\n4 passed, 0 failed, 0 skipped\n$/);
+  assert.equal(r.code, 0, r.stdout);
+  assert.match(r.stdout, /\n4 passed, 0 failed, 0 skipped\n$/);
 });
 
 test('vouch test with cst files, declared files, JSON and JUnit output', async () => {
@@ -151,10 +151,10 @@ test('vouch test with cst files, declared files, JSON and JUnit output', async (
       '--format',
       'json',
     ],
-    fx.dir,
+    { cwd: fx.dir },
   );
   assert.equal(json.code, 1, 'the command test fails');
-  const j = JSON.parse(json.out);
+  const j = JSON.parse(json.stdout);
   assert.deepEqual(
     j.results.map((r: { status: string; name: string }) => `${r.status} ${r.name}`),
     [
@@ -182,11 +182,11 @@ test('vouch test with cst files, declared files, JSON and JUnit output', async (
       '--check',
       'user',
     ],
-    fx.dir,
+    { cwd: fx.dir },
   );
-  assert.equal(skip.code, 0, skip.err);
-  assert.equal(skip.out, '');
-  assert.match(skip.err, /all checks passed; report written to report\.xml/);
+  assert.equal(skip.code, 0, skip.stderr);
+  assert.equal(skip.stdout, '');
+  assert.match(skip.stderr, /all checks passed; report written to report\.xml/);
   const xml = await readFile(join(fx.dir, 'report.xml'), 'utf8');
   assert.match(xml, /<testsuites name="vouch test oci:[^"]*hard:1" tests="7" failures="0" skipped="1">/);
   assert.match(xml, /<testcase classname="builtin" name="user is not root"\/>/);
@@ -202,8 +202,8 @@ test('vouch test refuses bad flags and bad test files', async () => {
     [['--format', 'xml'], /--format must be text, json, junit/],
   ] as const) {
     const r = await runCommand(testImageCommand, [hard, ...args]);
-    assert.equal(r.code, 2, `${args.join(' ')}: ${r.err}`);
-    assert.match(r.err, re);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, re);
   }
   const bad = join(fx.dir, 'bad.yaml');
   await writeFile(
@@ -212,10 +212,10 @@ test('vouch test refuses bad flags and bad test files', async () => {
   );
   const r = await runCommand(testImageCommand, [hard, '--config', bad]);
   assert.equal(r.code, 2);
-  assert.match(r.err, /bad\.yaml:5:5: unknown key "shouldexist"/);
+  assert.match(r.stderr, /bad\.yaml:5:5: unknown key "shouldexist"/);
   const missing = await runCommand(testImageCommand, [hard, '--config', join(fx.dir, 'missing.yaml')]);
   assert.equal(missing.code, 1);
-  assert.match(missing.err, /\[FILE_NOT_FOUND\]/);
+  assert.match(missing.stderr, /\[FILE_NOT_FOUND\]/);
 });
 
 test('--file flags parse as PATH[:MODE[:UID:GID]]', () => {

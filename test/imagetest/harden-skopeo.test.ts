@@ -12,8 +12,8 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { flattenCommand } from '../../src/cli/commands/flatten.ts';
 import { hardenCommand } from '../../src/cli/commands/harden.ts';
+import { runCommand } from '../helpers/cli.ts';
 import { REGISTRY_BIN, requireBinary, startRegistry, type TestRegistry } from '../helpers/registry.ts';
-import { runCommand } from './cli-run.ts';
 import { debianBase, type FixtureImage, fixtureImage } from './fixtures.ts';
 
 const run = promisify(execFile);
@@ -77,8 +77,8 @@ test(
   async () => {
     const hardLayout = join(fx.dir, 'hard');
     const h = await runCommand(hardenCommand, [fx.ref, `oci:${hardLayout}:1`, '--format', 'json']);
-    assert.equal(h.code, 0, h.err);
-    const report = JSON.parse(h.out);
+    assert.equal(h.code, 0, h.stderr);
+    const report = JSON.parse(h.stdout);
 
     const remote = `docker://${reg.host}/harden/app:1`;
     await skopeo('copy', '--dest-tls-verify=false', `oci:${hardLayout}:1`, remote);
@@ -111,9 +111,9 @@ test('vouch flatten after harden drops the removed files and their bytes', { ski
   const flatLayout = join(fx.dir, 'flat');
   const plainLayout = join(fx.dir, 'plain');
   const f = await runCommand(flattenCommand, [remote, `oci:${flatLayout}:1`, '--compress', 'gzip']);
-  assert.equal(f.code, 0, f.err);
+  assert.equal(f.code, 0, f.stderr);
   const p = await runCommand(flattenCommand, [fx.ref, `oci:${plainLayout}:1`, '--compress', 'gzip']);
-  assert.equal(p.code, 0, p.err);
+  assert.equal(p.code, 0, p.stderr);
 
   const flat = await skopeoDir(`oci:${flatLayout}:1`, join(fx.dir, 'flat-dir'));
   const plain = await skopeoDir(`oci:${plainLayout}:1`, join(fx.dir, 'plain-dir'));
@@ -146,7 +146,7 @@ test('vouch flatten after harden drops the removed files and their bytes', { ski
     l.filter((e) => e.mode[0] === '-').reduce((n, e) => n + e.size, 0);
   // exactly the removed regular files' bytes are gone
   const h = await runCommand(hardenCommand, [fx.ref, `oci:${join(fx.dir, 'again')}:1`, '--format', 'json']);
-  const removedBytes = JSON.parse(h.out).total.bytes as number;
+  const removedBytes = JSON.parse(h.stdout).total.bytes as number;
   assert.equal(bytes(plainFiles) - bytes(flatFiles), removedBytes);
   assert.ok((await stat(flat.blob(flat.manifest.layers[0]!.digest))).size > 0);
 });

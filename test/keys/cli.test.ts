@@ -3,58 +3,23 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import { parseArgs } from 'node:util';
 import { keyCommand, makeKeyCommand } from '../../src/cli/commands/key.ts';
-import type { CliIO } from '../../src/cli/io.ts';
 import type { Command } from '../../src/cli/main.ts';
-import { type ErrorCode, isVouchError } from '../../src/errors.ts';
 import { loadSigningKey, loadVerificationKey } from '../../src/sign/keys/load.ts';
+import { type CliResult, runCommand } from '../helpers/cli.ts';
+import { vouchErrorWith } from '../helpers/errors.ts';
 import { tempDir } from './oracles.ts';
-
-interface Ran {
-  code: number;
-  out: string;
-  err: string;
-}
 
 /** No terminal: the command must get its passphrase from env or file. */
 const noTerminal = makeKeyCommand({ prompt: () => undefined });
 
-async function run(
+/** Parse like cli/main.ts and run; VouchErrors propagate so tests can check their codes. */
+function run(
   args: string[],
   o: { cwd: string; env?: NodeJS.ProcessEnv; command?: Command },
-): Promise<Ran> {
-  const command = o.command ?? noTerminal;
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => {
-    out += c;
-  });
-  stderr.on('data', (c) => {
-    err += c;
-  });
-  const io: CliIO = { stdout, stderr, env: o.env ?? {}, cwd: o.cwd };
-  const options = Object.fromEntries(
-    Object.entries(command.options).map(([k, { description: _d, ...v }]) => [k, v]),
-  );
-  const parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
-  const code = await command.run(parsed, io);
-  return { code, out, err };
-}
-
-function rejectsWith(code: ErrorCode, message?: RegExp) {
-  return (e: unknown) => {
-    assert.ok(
-      isVouchError(e, code),
-      `expected ${code}, got ${isVouchError(e) ? `${e.code}: ${e.message}` : String(e)}`,
-    );
-    if (message) assert.match(e.message, message);
-    return true;
-  };
+): Promise<CliResult> {
+  return runCommand(o.command ?? noTerminal, args, { cwd: o.cwd, env: o.env ?? {}, rethrow: true });
 }
 
 const exists = (p: string) =>
@@ -67,7 +32,7 @@ test('generate: cosign.key (0600) and cosign.pub in the current directory, VOUCH
   await using dir = await tempDir('key-cli');
   const r = await run(['generate'], { cwd: dir.path, env: { VOUCH_PASSWORD: 'pw' } });
   assert.equal(r.code, 0);
-  assert.equal(r.out, 'Private key written to cosign.key\nPublic key written to cosign.pub\n');
+  assert.equal(r.stdout, 'Private key written to cosign.key\nPublic key written to cosign.pub\n');
   const keyFile = join(dir.path, 'cosign.key');
   const pubFile = join(dir.path, 'cosign.pub');
   assert.equal((await stat(keyFile)).mode & 0o777, 0o600);
@@ -78,9 +43,9 @@ test('generate: cosign.key (0600) and cosign.pub in the current directory, VOUCH
   assert.equal(key.publicKeyPem, (await loadVerificationKey(pubFile)).publicKeyPem);
   await assert.rejects(
     loadSigningKey(keyFile, { env: { VOUCH_PASSWORD: 'pW' } }),
-    rejectsWith('PASSPHRASE_WRONG'),
+    vouchErrorWith('PASSPHRASE_WRONG'),
   );
-  assert.ok(!r.out.includes('pw') && !r.err.includes('pw'));
+  assert.ok(!r.stdout.includes('pw') && !r.stderr.includes('pw'));
 });
 
 test('generate refuses to overwrite either file without --force, and replaces both with it', async () => {
@@ -90,7 +55,7 @@ test('generate refuses to overwrite either file without --force, and replaces bo
   const before = await readFile(join(dir.path, 'cosign.key'), 'utf8');
   await assert.rejects(
     run(['generate'], { cwd: dir.path, env }),
-    rejectsWith('USAGE', /cosign\.key already exists; refusing to overwrite it/),
+    vouchErrorWith('USAGE', /cosign\.key already exists; refusing to overwrite it/),
   );
   assert.equal(await readFile(join(dir.path, 'cosign.key'), 'utf8'), before);
   // only the public key there (or a dangling link to it): still refused
@@ -98,7 +63,7 @@ test('generate refuses to overwrite either file without --force, and replaces bo
   await symlink(join(other.path, 'nowhere'), join(other.path, 'cosign.pub'));
   await assert.rejects(
     run(['generate'], { cwd: other.path, env }),
-    rejectsWith('USAGE', /cosign\.pub already exists/),
+    vouchErrorWith('USAGE', /cosign\.pub already exists/),
   );
   assert.equal(await exists(join(other.path, 'cosign.key')), false, 'nothing written when refusing');
   const forced = await run(['generate', '--force'], { cwd: dir.path, env });
@@ -125,12 +90,12 @@ test('generate takes COSIGN_PASSWORD, then --password-file; with neither and no 
   await loadSigningKey(join(dir.path, 'c.key'), { env: { VOUCH_PASSWORD: 'env-pw' } });
   await assert.rejects(
     run(['generate', '--output-key-prefix', 'd'], { cwd: dir.path, env: { HOME: dir.path } }),
-    rejectsWith('PASSPHRASE_MISSING'),
+    vouchErrorWith('PASSPHRASE_MISSING'),
   );
   assert.equal(await exists(join(dir.path, 'd.key')), false);
   await assert.rejects(
     run(['generate', '--output-key-prefix', 'e', '--password-file', 'missing.txt'], { cwd: dir.path }),
-    rejectsWith('FILE_NOT_FOUND', /missing\.txt/),
+    vouchErrorWith('FILE_NOT_FOUND', /missing\.txt/),
   );
 });
 
@@ -150,7 +115,7 @@ test('generate on a terminal asks twice; different answers write nothing', async
   assert.equal(key.algorithm, 'ed25519');
   await assert.rejects(
     run(['generate', '--output-key-prefix', 'x'], { cwd: dir.path, command: terminal }),
-    rejectsWith('PASSPHRASE_WRONG', /differ/),
+    vouchErrorWith('PASSPHRASE_WRONG', /differ/),
   );
   assert.equal(await exists(join(dir.path, 'x.key')), false);
 });
@@ -162,12 +127,12 @@ test('generate: --output-key-prefix with a directory, --algorithm checked', asyn
     cwd: dir.path,
     env: { VOUCH_PASSWORD: '' },
   });
-  assert.match(r.out, /keys\/release\.key/);
+  assert.match(r.stdout, /keys\/release\.key/);
   const key = await loadSigningKey(join(dir.path, 'keys/release.key'), { env: { VOUCH_PASSWORD: '' } });
   assert.equal(key.algorithm, 'ecdsa-p384');
   await assert.rejects(
     run(['generate', '--algorithm', 'dsa'], { cwd: dir.path, env: { VOUCH_PASSWORD: '' } }),
-    rejectsWith('USAGE', /--algorithm dsa is not one of ecdsa-p256/),
+    vouchErrorWith('USAGE', /--algorithm dsa is not one of ecdsa-p256/),
   );
 });
 
@@ -177,17 +142,17 @@ test('public-key prints the public PEM of a private key (or writes it with --out
   await run(['generate'], { cwd: dir.path, env });
   const pub = await readFile(join(dir.path, 'cosign.pub'), 'utf8');
   const r = await run(['public-key', '--key', 'cosign.key'], { cwd: dir.path, env });
-  assert.equal(r.out, pub);
+  assert.equal(r.stdout, pub);
   await assert.rejects(
     run(['public-key', '--key', 'cosign.key'], { cwd: dir.path, env: { VOUCH_PASSWORD: 'no' } }),
-    rejectsWith('PASSPHRASE_WRONG'),
+    vouchErrorWith('PASSPHRASE_WRONG'),
   );
   const w = await run(['public-key', '--key', 'cosign.key', '--output', 'out.pub'], { cwd: dir.path, env });
-  assert.equal(w.out, '');
+  assert.equal(w.stdout, '');
   assert.equal(await readFile(join(dir.path, 'out.pub'), 'utf8'), pub);
   // a public key or certificate given: its key, normalized to SPKI
-  assert.equal((await run(['public-key', '--key', 'cosign.pub'], { cwd: dir.path })).out, pub);
-  await assert.rejects(run(['public-key'], { cwd: dir.path }), rejectsWith('USAGE', /needs --key/));
+  assert.equal((await run(['public-key', '--key', 'cosign.pub'], { cwd: dir.path })).stdout, pub);
+  await assert.rejects(run(['public-key'], { cwd: dir.path }), vouchErrorWith('USAGE', /needs --key/));
 });
 
 test('import: a plain openssl-style key becomes cosign.key + cosign.pub; encrypted input is refused', async () => {
@@ -208,35 +173,35 @@ test('import: a plain openssl-style key becomes cosign.key + cosign.pub; encrypt
       cwd: dir.path,
       env: { VOUCH_PASSWORD: 'pw' },
     }),
-    rejectsWith('KEY_INVALID', /already encrypted/),
+    vouchErrorWith('KEY_INVALID', /already encrypted/),
   );
   await assert.rejects(
     run(['import', '--key', 'plain.pem'], { cwd: dir.path, env: { VOUCH_PASSWORD: 'pw' } }),
-    rejectsWith('USAGE', /already exists/),
+    vouchErrorWith('USAGE', /already exists/),
   );
   await assert.rejects(
     run(['import', '--key', 'cosign.pub', '--output-key-prefix', 'p'], {
       cwd: dir.path,
       env: { VOUCH_PASSWORD: 'pw' },
     }),
-    rejectsWith('KEY_INVALID', /not a private key/),
+    vouchErrorWith('KEY_INVALID', /not a private key/),
   );
 });
 
 test('subcommands and options are checked; --help teaches formats and variables', async () => {
   await using dir = await tempDir('key-cli');
-  await assert.rejects(run([], { cwd: dir.path }), rejectsWith('USAGE', /missing key subcommand/));
+  await assert.rejects(run([], { cwd: dir.path }), vouchErrorWith('USAGE', /missing key subcommand/));
   await assert.rejects(
     run(['rotate'], { cwd: dir.path }),
-    rejectsWith('USAGE', /unknown key subcommand "rotate"/),
+    vouchErrorWith('USAGE', /unknown key subcommand "rotate"/),
   );
   await assert.rejects(
     run(['generate', '--key', 'x'], { cwd: dir.path }),
-    rejectsWith('USAGE', /--key does not apply to vouch key generate/),
+    vouchErrorWith('USAGE', /--key does not apply to vouch key generate/),
   );
   await assert.rejects(
     run(['generate', 'extra'], { cwd: dir.path }),
-    rejectsWith('USAGE', /takes no arguments/),
+    vouchErrorWith('USAGE', /takes no arguments/),
   );
   assert.equal(keyCommand.name, 'key');
   for (const needle of [

@@ -7,27 +7,17 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { type ErrorCode, isVouchError } from '../../src/errors.ts';
+import type { ErrorCode } from '../../src/errors.ts';
 import { type GenerateAlgorithm, generateKeyPair } from '../../src/sign/keys/generate.ts';
 import { loadSigningKey, loadVerificationKey } from '../../src/sign/keys/load.ts';
 import { encodePem, parsePem } from '../../src/sign/keys/pem.ts';
+import { vouchErrorWith } from '../helpers/errors.ts';
 import { findPython, goOracle, haveOpenssl, need, pythonOracle, runOk, tempDir } from './oracles.ts';
 
 const PYTHON_MISSING =
   'python3 with PyNaCl and cryptography is missing (apt-get install python3-nacl python3-cryptography)';
 const GO_MISSING =
   'go or golang.org/x/crypto is missing (apt-get install golang-go golang-golang-x-crypto-dev)';
-
-function rejectsWith(code: ErrorCode, message?: RegExp) {
-  return (e: unknown) => {
-    assert.ok(
-      isVouchError(e, code),
-      `expected ${code}, got ${isVouchError(e) ? `${e.code}: ${e.message}` : String(e)}`,
-    );
-    if (message) assert.match(e.message, message);
-    return true;
-  };
-}
 
 /** `openssl pkey -pubout` of a private key file: the reference public key. */
 async function opensslPublic(file: string, passphrase?: string): Promise<string> {
@@ -90,7 +80,7 @@ test('(b) keys Python encrypts load in vouch, at every accepted strength and und
       assert.equal(key.publicKeyPem, await opensslPublic(plain), name);
       await assert.rejects(
         loadSigningKey(file, { env: { COSIGN_PASSWORD: `${passphrase}!` } }),
-        rejectsWith('PASSPHRASE_WRONG'),
+        vouchErrorWith('PASSPHRASE_WRONG'),
       );
     }),
   );
@@ -102,7 +92,7 @@ test('(b) keys Python encrypts load in vouch, at every accepted strength and und
   );
   await assert.rejects(
     loadSigningKey(weak, { env: { VOUCH_PASSWORD: 'pw' } }),
-    rejectsWith('KEY_UNSUPPORTED', /kdf\.params\.N = 1024/),
+    vouchErrorWith('KEY_UNSUPPORTED', /kdf\.params\.N = 1024/),
   );
 });
 
@@ -311,8 +301,8 @@ test('(e) each bad key file is refused with its own code', async (t) => {
     ['cert.pem', right, 'KEY_INVALID', /holds a CERTIFICATE, not a private key/],
   ];
   for (const [name, src, code, message] of cases) {
-    await assert.rejects(loadSigningKey(f(name), src), rejectsWith(code, message), name);
+    await assert.rejects(loadSigningKey(f(name), src), vouchErrorWith(code, message), name);
   }
-  await assert.rejects(loadSigningKey(f('good.key'), {}), rejectsWith('PASSPHRASE_MISSING'));
+  await assert.rejects(loadSigningKey(f('good.key'), {}), vouchErrorWith('PASSPHRASE_MISSING'));
   assert.ok(await loadSigningKey(f('good.key'), right));
 });

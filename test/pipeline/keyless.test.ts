@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { verifyCommand } from '../../src/cli/commands/verify.ts';
 import { isVouchError } from '../../src/errors.ts';
+import { runCommand } from '../helpers/cli.ts';
 import { MOCK_ISSUER, type SigstoreMock, startSigstoreMock } from '../helpers/sigstore-mock.ts';
-import { cli, makeProject, type Project, runIn } from './project.ts';
+import { makeProject, type Project, runIn } from './project.ts';
 
 let mock: SigstoreMock;
 let p: Project;
@@ -36,10 +37,10 @@ after(async () => {
 test('keyless: bundles for the image and the index verify for the signer identity; another identity is refused', async () => {
   const r = await runIn(p, { identityToken: mock.identityToken() });
   assert.equal(r.exitCode, 0, JSON.stringify(r.failed));
-  const io = { env: p.env, cwd: p.dir };
+  const io = { env: p.env, cwd: p.dir, rethrow: true };
   const trust = ['--trusted-root', 'trusted_root.json', '--certificate-oidc-issuer', MOCK_ISSUER];
   for (const tag of ['1.2.3-amd64', '1.2.3']) {
-    const v = await cli(
+    const v = await runCommand(
       verifyCommand,
       [...trust, '--certificate-identity', 'signer@example.com', `oci:${join(p.dir, 'release')}:${tag}`],
       io,
@@ -47,7 +48,7 @@ test('keyless: bundles for the image and the index verify for the signer identit
     assert.equal(v.code, 0, v.stderr);
   }
   await assert.rejects(
-    cli(
+    runCommand(
       verifyCommand,
       [...trust, '--certificate-identity', 'evil@example.com', `oci:${join(p.dir, 'release')}:1.2.3`],
       io,

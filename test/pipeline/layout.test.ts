@@ -14,7 +14,8 @@ import { verifyAttestationCommand } from '../../src/cli/commands/verify-attestat
 import { isVouchError } from '../../src/errors.ts';
 import { STAGES } from '../../src/pipeline/schema.ts';
 import { openLayoutSource } from '../../src/source/layout/layout.ts';
-import { cli, makeProject, type Project, runIn, snapshot } from './project.ts';
+import { runCommand } from '../helpers/cli.ts';
+import { makeProject, type Project, runIn, snapshot } from './project.ts';
 
 let p: Project;
 
@@ -72,12 +73,12 @@ test('every stage runs in order into an OCI layout target; the result verifies; 
   assert.equal(end.summary.pinned, r.pinned);
 
   // As a consumer: vouch verify and verify-attestation with the public key.
-  const io = { env: p.env, cwd: p.dir };
+  const io = { env: p.env, cwd: p.dir, rethrow: true };
   for (const tag of ['1.2.3-amd64', '1.2.3-arm64', '1.2.3']) {
-    const v = await cli(verifyCommand, ['--key', p.publicKey, `oci:${release}:${tag}`], io);
+    const v = await runCommand(verifyCommand, ['--key', p.publicKey, `oci:${release}:${tag}`], io);
     assert.equal(v.code, 0, v.stderr);
   }
-  const att = await cli(
+  const att = await runCommand(
     verifyAttestationCommand,
     ['--key', p.publicKey, '--type', 'slsaprovenance1', `oci:${release}:1.2.3-arm64`],
     io,
@@ -183,8 +184,8 @@ test('a failing gate stops the run with exit code 4 (as vouch scan) and names th
 test('the CLI: JSON lines on stdout, exit 4 on a failed gate, --stages subsets, usage errors', async () => {
   const q = await makeProject({ target: 'oci:./release', vulnerable: true, architectures: ['amd64'] });
   try {
-    const io = { env: q.env, cwd: q.dir };
-    const r = await cli(pipelineCommand, ['run', '--log-format', 'json'], io);
+    const io = { env: q.env, cwd: q.dir, rethrow: true };
+    const r = await runCommand(pipelineCommand, ['run', '--log-format', 'json'], io);
     assert.equal(r.code, 4);
     const lines = r.stdout
       .trim()
@@ -199,7 +200,7 @@ test('the CLI: JSON lines on stdout, exit 4 on a failed gate, --stages subsets, 
     assert.equal(lines.at(-1)?.exitCode, 4);
 
     // A subset: only the stages before the gate run, and pass.
-    const sub = await cli(pipelineCommand, ['run', '--stages', 'test,build,flatten'], io);
+    const sub = await runCommand(pipelineCommand, ['run', '--stages', 'test,build,flatten'], io);
     assert.equal(sub.code, 0, sub.stdout);
     assert.match(sub.stdout, /stages: build → flatten → test/);
     assert.doesNotMatch(sub.stdout, /\u001b\[/, 'no colours when stdout is not a terminal');
@@ -211,7 +212,7 @@ test('the CLI: JSON lines on stdout, exit 4 on a failed gate, --stages subsets, 
       ['run', '--target', 'docker://x/y'],
     ]) {
       await assert.rejects(
-        cli(pipelineCommand, args, io),
+        runCommand(pipelineCommand, args, io),
         (e: unknown) => isVouchError(e, 'USAGE'),
         args.join(' '),
       );

@@ -8,11 +8,7 @@ import { rmSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import type { CliIO } from '../../src/cli/io.ts';
-import type { Command } from '../../src/cli/main.ts';
 import { type LogEvent, memoryLog } from '../../src/pipeline/log.ts';
 import { type RunOptions, type RunResult, runPipeline } from '../../src/pipeline/run.ts';
 import { generateKeyPair } from '../../src/sign/keys/generate.ts';
@@ -166,38 +162,4 @@ export async function snapshot(dir: string): Promise<Map<string, string>> {
     out.set(relative(dir, path), (await readFile(path)).toString('base64'));
   }
   return out;
-}
-
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function sink(): Writable & { text: string } {
-  const w = new Writable({
-    write(chunk, _enc, done) {
-      w.text += String(chunk);
-      done();
-    },
-  }) as Writable & { text: string };
-  w.text = '';
-  return w;
-}
-
-/** Run a command as cli/main.ts does (parseArgs over its options); VouchErrors propagate. */
-export async function cli(
-  command: Command,
-  args: string[],
-  o: { env: NodeJS.ProcessEnv; cwd: string },
-): Promise<CliResult> {
-  const options = Object.fromEntries(
-    Object.entries(command.options).map(([k, { description: _d, ...opt }]) => [k, opt]),
-  );
-  const parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
-  const stdout = sink();
-  const stderr = sink();
-  const io: CliIO = { stdout, stderr, env: o.env, cwd: o.cwd };
-  const code = await command.run(parsed, io);
-  return { code, stdout: stdout.text, stderr: stderr.text };
 }

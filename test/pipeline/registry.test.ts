@@ -15,8 +15,9 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { verifyCommand } from '../../src/cli/commands/verify.ts';
 import { verifyAttestationCommand } from '../../src/cli/commands/verify-attestation.ts';
+import { runCommand } from '../helpers/cli.ts';
 import { REGISTRY_BIN, requireBinary, startRegistry, type TestRegistry } from '../helpers/registry.ts';
-import { cli, makeProject, type Project, type Ran, runIn, snapshot } from './project.ts';
+import { makeProject, type Project, type Ran, runIn, snapshot } from './project.ts';
 import { type RecordedRequest, type RecordingProxy, startRecordingProxy } from './recording-proxy.ts';
 
 const run = promisify(execFile);
@@ -71,14 +72,14 @@ async function skopeo(...args: string[]): Promise<string> {
 }
 
 async function verifyAll(p: Project, name: string, r: Ran, version: string): Promise<void> {
-  const io = { env: p.env, cwd: p.dir };
+  const io = { env: p.env, cwd: p.dir, rethrow: true };
   for (const s of subjects(r, version)) {
-    const v = await cli(verifyCommand, ['--key', p.publicKey, `${name}:${s.tag}`], io);
+    const v = await runCommand(verifyCommand, ['--key', p.publicKey, `${name}:${s.tag}`], io);
     assert.equal(v.code, 0, v.stderr);
     assert.match(v.stdout, new RegExp(`Verified 1 signature of .*${s.digest}`));
   }
   for (const type of ['slsaprovenance1', 'cyclonedx', 'spdxjson', 'vuln']) {
-    const v = await cli(
+    const v = await runCommand(
       verifyAttestationCommand,
       ['--key', p.publicKey, '--type', type, `${name}:${version}-amd64`],
       io,

@@ -11,9 +11,10 @@ import { loadVerificationKey } from '../../src/sign/keys/load.ts';
 import { fetchArtifact } from '../../src/store/fetch.ts';
 import { S3Store } from '../../src/store/s3.ts';
 import { listAll } from '../../src/store/store.ts';
+import { runCommand } from '../helpers/cli.ts';
 import { REGISTRY_BIN, requireBinary, startRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { S3RVER_CREDENTIALS, startS3Server, type TestS3Server } from '../store/s3-server.ts';
-import { cli, makeProject, runIn } from './project.ts';
+import { makeProject, runIn } from './project.ts';
 
 const skip = await requireBinary(REGISTRY_BIN);
 const BUCKET = 'releases';
@@ -66,7 +67,11 @@ test(
       const sign = r.stages.find((s) => s.stage === 'sign');
       assert.match(String(sign?.figures.store), /^s3:\/\/releases\/team\/s3app/);
 
-      const v = await cli(verifyCommand, ['--key', p.publicKey, `${name}:1.2.3`], { env: p.env, cwd: p.dir });
+      const v = await runCommand(verifyCommand, ['--key', p.publicKey, `${name}:1.2.3`], {
+        env: p.env,
+        cwd: p.dir,
+        rethrow: true,
+      });
       assert.equal(v.code, 0, v.stderr);
 
       const before = new Map<string, string | undefined>();

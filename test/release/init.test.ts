@@ -14,7 +14,7 @@ import { isVouchError } from '../../src/errors.ts';
 import { loadPipelineConfig } from '../../src/pipeline/config.ts';
 import { buildWorkflow, WORKFLOW_FILES } from '../../src/pipeline/github.ts';
 import { starterConfig } from '../../src/pipeline/init.ts';
-import { runCommand } from './cli.ts';
+import { runCommand } from '../helpers/cli.ts';
 
 const DIGEST = `sha256:${'b'.repeat(64)}`;
 let dir: string;
@@ -27,7 +27,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const init = (cwd: string, ...args: string[]) => runCommand(initCommand, args, { cwd });
+const init = (cwd: string, ...args: string[]) => runCommand(initCommand, args, { cwd, rethrow: true });
 const fresh = () => join(dir, `p${n++}`);
 
 test('vouch init writes a vouch.yaml that loads, filled in from the flags, and says what is next', async () => {

@@ -14,6 +14,7 @@ import { verifyRelease } from '../../src/release/verify-release.ts';
 import type { ImageSigningOptions } from '../../src/sign/image/sign.ts';
 import { type ImageTarget, openImageTarget } from '../../src/sign/image/target.ts';
 import type { VerifyOptions } from '../../src/verify/image.ts';
+import { runCommand } from '../helpers/cli.ts';
 import { randomImage, writeLayout } from '../helpers/random-image.ts';
 import {
   GITHUB_ACTIONS_ISSUER,
@@ -21,7 +22,6 @@ import {
   type SigstoreMock,
   startSigstoreMock,
 } from '../helpers/sigstore-mock.ts';
-import { runCommand } from './cli.ts';
 import { COMMIT, githubProvenance, publish, SLSA_V1 } from './helpers.ts';
 
 const WORKFLOW = '.github/workflows/vouch-build.yml';
@@ -111,7 +111,7 @@ test('a keyless GitHub release verifies; provenance is checked against the certi
       'v1.0.0',
       '--offline',
     ],
-    { cwd: dir },
+    { cwd: dir, rethrow: true },
   );
   assert.equal(cli.code, 0, cli.stdout);
   assert.equal(cli.stdout.trim().split('\n').at(-1), 'PASSED: 3 checks passed, 1 skipped');

@@ -15,10 +15,10 @@ import { isVouchError } from '../../src/errors.ts';
 import type { ImageTarget } from '../../src/sign/image/target.ts';
 import { openImageTarget } from '../../src/sign/image/target.ts';
 import { openDestination, openSource } from '../../src/transport/open.ts';
+import { runCommand } from '../helpers/cli.ts';
 import { type BuiltIndex, randomIndex, writeLayout } from '../helpers/random-image.ts';
 import { REGISTRY_BIN, requireBinary, startRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { newKey } from '../sign/helpers.ts';
-import { runCommand } from './cli.ts';
 import { cyclonedx, described, githubProvenance, type PublishOptions, publish, SLSA_V1 } from './helpers.ts';
 
 const skip = await requireBinary(REGISTRY_BIN);
@@ -74,7 +74,7 @@ async function release(repo: string, perImage: Partial<PublishOptions>[] = []): 
   return idx;
 }
 
-const verify = (...args: string[]) => runCommand(verifyReleaseCommand, args, { cwd: dir });
+const verify = (...args: string[]) => runCommand(verifyReleaseCommand, args, { cwd: dir, rethrow: true });
 
 describe('verify-release against docker-registry', { skip }, () => {
   test('a signed and attested multi-platform release passes; SBOMs are written per platform', async () => {

@@ -6,17 +6,15 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { parseArgs } from 'node:util';
 import { makeAttestCommand } from '../../src/cli/commands/attest.ts';
 import { makeSignCommand } from '../../src/cli/commands/sign.ts';
 import { verifyCommand } from '../../src/cli/commands/verify.ts';
 import { verifyAttestationCommand } from '../../src/cli/commands/verify-attestation.ts';
-import type { CliIO } from '../../src/cli/io.ts';
 import type { Command } from '../../src/cli/main.ts';
 import { type ErrorCode, isVouchError } from '../../src/errors.ts';
 import { exportKeyPair } from '../../src/sign/keys/generate.ts';
+import { type CliResult, runCommand } from '../helpers/cli.ts';
 import { randomImage, writeLayout } from '../helpers/random-image.ts';
 import { REGISTRY_BIN, requireBinary, startRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { MOCK_ISSUER, type SigstoreMock, startSigstoreMock } from '../helpers/sigstore-mock.ts';
@@ -29,23 +27,6 @@ let mock: SigstoreMock;
 let dir: string;
 const ENV = { COSIGN_PASSWORD: 'correct horse' };
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function sink(): Writable & { text: string } {
-  const w = new Writable({
-    write(chunk, _enc, done) {
-      w.text += String(chunk);
-      done();
-    },
-  }) as Writable & { text: string };
-  w.text = '';
-  return w;
-}
-
 const COMMANDS: Record<string, Command> = {
   sign: makeSignCommand({ prompt: () => undefined }),
   verify: verifyCommand,
@@ -54,17 +35,8 @@ const COMMANDS: Record<string, Command> = {
 };
 
 /** Parse like cli/main.ts and run; VouchErrors propagate so tests can check their codes. */
-async function vouch(name: string, ...args: string[]): Promise<Result> {
-  const command = COMMANDS[name]!;
-  const options = Object.fromEntries(
-    Object.entries(command.options).map(([k, { description: _d, ...o }]) => [k, o]),
-  );
-  const parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
-  const stdout = sink();
-  const stderr = sink();
-  const io: CliIO = { stdout, stderr, env: ENV, cwd: dir };
-  const code = await command.run(parsed, io);
-  return { code, stdout: stdout.text, stderr: stderr.text };
+function vouch(name: string, ...args: string[]): Promise<CliResult> {
+  return runCommand(COMMANDS[name]!, args, { env: ENV, cwd: dir, rethrow: true });
 }
 
 async function fails(p: Promise<unknown>, code: ErrorCode): Promise<Error> {

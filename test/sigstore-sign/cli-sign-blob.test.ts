@@ -8,14 +8,12 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { parseArgs } from 'node:util';
 import { makeSignBlobCommand, signBlobCommand } from '../../src/cli/commands/sign-blob.ts';
-import type { CliIO } from '../../src/cli/io.ts';
 import { isVouchError } from '../../src/errors.ts';
 import { generateKeyPair } from '../../src/sign/keys/generate.ts';
 import { signingKeyFromKeyObject } from '../../src/sign/keys/signing-key.ts';
+import { type CliResult, runCommand } from '../helpers/cli.ts';
 import { requireBinary } from '../helpers/registry.ts';
 import {
   type GithubTokenServer,
@@ -29,35 +27,9 @@ import { closedPortUrl, openssl, sigstoreVerify, withTempDir } from './helpers.t
 const opensslSkip = await requireBinary('openssl');
 const DATA = Buffer.from('release tarball bytes\n');
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function sink(): Writable & { text: string } {
-  const w = new Writable({
-    write(chunk, _enc, done) {
-      w.text += String(chunk);
-      done();
-    },
-  }) as Writable & { text: string };
-  w.text = '';
-  return w;
-}
-
 /** Parse like cli/main.ts and run; VouchErrors propagate so tests can check their codes. */
-async function signBlob(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<Result> {
-  const command = makeSignBlobCommand({ prompt: () => undefined });
-  const options = Object.fromEntries(
-    Object.entries(command.options).map(([k, { description: _d, ...o }]) => [k, o]),
-  );
-  const parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
-  const stdout = sink();
-  const stderr = sink();
-  const io: CliIO = { stdout, stderr, env, cwd };
-  const code = await command.run(parsed, io);
-  return { code, stdout: stdout.text, stderr: stderr.text };
+function signBlob(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return runCommand(makeSignBlobCommand({ prompt: () => undefined }), args, { cwd, env, rethrow: true });
 }
 
 const exists = (p: string) =>

@@ -6,43 +6,17 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
-import { parseArgs } from 'node:util';
 import { verifyBlobCommand } from '../../src/cli/commands/verify-blob.ts';
-import { type CliIO, ExitCode } from '../../src/cli/io.ts';
-import { isVouchError } from '../../src/errors.ts';
+import { type CliResult, runCommand } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/layout.ts';
 import { BEACON, CONFORMANCE, conformancePresent, GITHUB_ISSUER } from './helpers/conformance.ts';
 import { pem } from './helpers/der.ts';
 import { createInstance, keylessSigner, messageBundle } from './helpers/instance.ts';
 
-/** What cli/main.ts does around a command: parse strictly, map errors to exit codes. */
-async function run(args: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => {
-    out += c;
-  });
-  stderr.on('data', (c) => {
-    err += c;
-  });
-  const io: CliIO = { stdout, stderr, env: {}, cwd };
-  const options = Object.fromEntries(
-    Object.entries(verifyBlobCommand.options).map(([k, { description: _d, ...o }]) => [k, o]),
-  );
-  let code: number;
-  try {
-    const parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
-    code = await verifyBlobCommand.run(parsed, io);
-  } catch (e) {
-    if (!isVouchError(e)) throw e; // a bug: let the test fail with the stack
-    err += `vouch verify-blob: error [${e.code}]: ${e.message}\n`;
-    code = e.code === 'USAGE' ? ExitCode.Usage : ExitCode.Failure;
-  }
-  return { code, out, err };
+/** Run as cli/main.ts runs it: parsed strictly, errors mapped to exit codes. */
+function run(args: string[], cwd: string): Promise<CliResult> {
+  return runCommand(verifyBlobCommand, args, { cwd });
 }
 
 const conf = (c: string, f: string) => join(CONFORMANCE, c, f);
@@ -59,9 +33,9 @@ describe(
         [A, '--bundle', B, '--certificate-identity', BEACON, '--certificate-oidc-issuer', GITHUB_ISSUER],
         '/',
       );
-      assert.equal(r.code, 0, r.err);
-      assert.equal(r.err, 'Verified OK\n');
-      assert.equal(r.out, '');
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stderr, 'Verified OK\n');
+      assert.equal(r.stdout, '');
       const j = await run(
         [
           A,
@@ -79,8 +53,8 @@ describe(
         ],
         '/',
       );
-      assert.equal(j.code, 0, j.err);
-      const doc = JSON.parse(j.out);
+      assert.equal(j.code, 0, j.stderr);
+      const doc = JSON.parse(j.stdout);
       assert.equal(doc.verified, true);
       assert.equal(doc.artifact.sha256, 'a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf');
       assert.equal(doc.content, 'message-signature');
@@ -104,14 +78,14 @@ describe(
         '/',
       );
       assert.equal(r.code, 1);
-      assert.match(r.err, /\[IDENTITY_MISMATCH\]/);
-      assert.doesNotMatch(r.err, /Verified OK/);
+      assert.match(r.stderr, /\[IDENTITY_MISMATCH\]/);
+      assert.doesNotMatch(r.stderr, /Verified OK/);
     });
 
     test('no identity flags is a usage error unless --insecure-ignore-identity', async () => {
       const r = await run([A, '--bundle', B], '/');
       assert.equal(r.code, 2);
-      assert.match(r.err, /\[USAGE\].*say who must have signed/);
+      assert.match(r.stderr, /\[USAGE\].*say who must have signed/);
       assert.equal((await run([A, '--bundle', B, '--insecure-ignore-identity'], '/')).code, 0);
     });
 
@@ -120,10 +94,10 @@ describe(
         ['../a.txt', '--bundle', 'bundle.sigstore.json', '--key', 'key.pub'],
         join(CONFORMANCE, 'managed-key-happy-path'),
       );
-      assert.equal(r.code, 0, r.err);
+      assert.equal(r.code, 0, r.stderr);
       const wrong = await run([A, '--bundle', conf('managed-key-happy-path', 'bundle.sigstore.json')], '/');
       assert.equal(wrong.code, 1);
-      assert.match(wrong.err, /\[KEY_MISMATCH\]/);
+      assert.match(wrong.stderr, /\[KEY_MISMATCH\]/);
     });
 
     test('the wrong file is SUBJECT_MISMATCH; a missing file is FILE_NOT_FOUND', async () => {
@@ -137,9 +111,9 @@ describe(
       ];
       const other = await run([conf('wrong-material_fail', 'artifact'), ...ok], '/');
       assert.equal(other.code, 1);
-      assert.match(other.err, /\[SUBJECT_MISMATCH\]/);
+      assert.match(other.stderr, /\[SUBJECT_MISMATCH\]/);
       const missing = await run(['/nonexistent/file', ...ok], '/');
-      assert.match(missing.err, /\[FILE_NOT_FOUND\]/);
+      assert.match(missing.stderr, /\[FILE_NOT_FOUND\]/);
     });
   },
 );
@@ -182,23 +156,23 @@ test('verify-blob with a private trusted root and GitHub claims', async () => {
     ],
     dir.path,
   );
-  assert.equal(ok.code, 0, ok.err);
+  assert.equal(ok.code, 0, ok.stderr);
   const claim = await run(
     [...base, '--trusted-root', 'trusted_root.json', '--certificate-github-workflow-repository', 'o/other'],
     dir.path,
   );
   assert.equal(claim.code, 1);
-  assert.match(claim.err, /\[CERTIFICATE_CLAIM_MISMATCH\]/);
+  assert.match(claim.stderr, /\[CERTIFICATE_CLAIM_MISMATCH\]/);
   // Without --trusted-root the public-good root does not know this CA.
   const pg = await run(base, dir.path);
   assert.equal(pg.code, 1);
-  assert.match(pg.err, /\[(CERTIFICATE_INVALID|TLOG_INVALID)\]/);
+  assert.match(pg.stderr, /\[(CERTIFICATE_INVALID|TLOG_INVALID)\]/);
   // --use-signed-timestamps asks for an RFC 3161 timestamp this bundle lacks.
   const tsa = await run(
     [...base, '--trusted-root', 'trusted_root.json', '--use-signed-timestamps'],
     dir.path,
   );
-  assert.match(tsa.err, /\[TIMESTAMP_INVALID\]/);
+  assert.match(tsa.stderr, /\[TIMESTAMP_INVALID\]/);
 });
 
 test('verify-blob --key --signature: cosign detached signatures', async () => {
@@ -216,13 +190,13 @@ test('verify-blob --key --signature: cosign detached signatures', async () => {
   );
   const args = ['notes.txt', '--key', 'cosign.pub', '--signature', 'notes.txt.sig'];
   const ok = await run([...args, '--output', 'json'], dir.path);
-  assert.equal(ok.code, 0, ok.err);
-  assert.equal(JSON.parse(ok.out).signer.algorithm, 'ecdsa-p256');
-  assert.equal(ok.err, 'Verified OK\n');
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(JSON.parse(ok.stdout).signer.algorithm, 'ecdsa-p256');
+  assert.equal(ok.stderr, 'Verified OK\n');
   await writeFile(join(dir.path, 'notes.txt'), 'release notes, edited');
   const bad = await run(args, dir.path);
   assert.equal(bad.code, 1);
-  assert.match(bad.err, /\[SIGNATURE_INVALID\]/);
+  assert.match(bad.stderr, /\[SIGNATURE_INVALID\]/);
 });
 
 test('verify-blob usage errors exit 2 and say what is wrong; --help documents the trust root refresh', async () => {
@@ -240,7 +214,7 @@ test('verify-blob usage errors exit 2 and say what is wrong; --help documents th
   for (const [args, message] of cases) {
     const r = await run(args, '/');
     assert.equal(r.code, 2, args.join(' '));
-    assert.match(r.err, message);
+    assert.match(r.stderr, message);
   }
   assert.match(verifyBlobCommand.help, /refreshTrustedRoot\(DIR\)/);
   assert.match(verifyBlobCommand.help, /tuf-repo-cdn\.sigstore\.dev/);

@@ -6,12 +6,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { CliIO } from '../../src/cli/io.ts';
-import { main } from '../../src/cli/main.ts';
+import { type CliResult, runVouch } from '../helpers/cli.ts';
 import { OSV_GO, OSV_PYPI, recordFiles } from './osv-data.ts';
 import { writeZip } from './zip-writer.ts';
 
@@ -41,43 +39,27 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function run(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-  tty = false,
-): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = Object.assign(new PassThrough(), { isTTY: tty });
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => {
-    out += c;
-  });
-  stderr.on('data', (c) => {
-    err += c;
-  });
-  const io: CliIO = { stdout, stderr, env, cwd: dir };
-  const code = await main(args, io);
-  return { code, out, err };
+function run(args: string[], env: NodeJS.ProcessEnv = {}, tty = false): Promise<CliResult> {
+  return runVouch(args, { env, cwd: dir, tty });
 }
 
 test('db import, then status (text and JSON)', async () => {
   const imp = await run(['db', 'import', OSV_GO, '--db', 'osv.db']); // relative to cwd
-  assert.equal(imp.code, 0, imp.err);
-  assert.match(imp.err, /read 4,291 records in .* s \([\d,]+ records\/s\): 4,291 new/);
+  assert.equal(imp.code, 0, imp.stderr);
+  assert.match(imp.stderr, /read 4,291 records in .* s \([\d,]+ records\/s\): 4,291 new/);
   assert.match(
-    imp.err,
+    imp.stderr,
     new RegExp(`${join(dir, 'osv.db')}: 4,291 records \\(17 withdrawn\\) from 1 sources`),
   );
   const st = await run(['db', 'status', '--db', join(dir, 'osv.db')]);
   assert.equal(st.code, 0);
-  assert.match(st.out, /^database +.*osv\.db \([\d.]+ MiB, schema 1\)$/m);
-  assert.match(st.out, /^records +4,291 \(17 withdrawn\)/m);
-  assert.match(st.out, /^ecosystems +Go 4,291$/m);
-  assert.match(st.out, /^digest +sha256:[0-9a-f]{64}$/m);
-  assert.equal(st.err, '');
+  assert.match(st.stdout, /^database +.*osv\.db \([\d.]+ MiB, schema 1\)$/m);
+  assert.match(st.stdout, /^records +4,291 \(17 withdrawn\)/m);
+  assert.match(st.stdout, /^ecosystems +Go 4,291$/m);
+  assert.match(st.stdout, /^digest +sha256:[0-9a-f]{64}$/m);
+  assert.equal(st.stderr, '');
   const js = await run(['db', 'status', '--json'], { VOUCH_DB: join(dir, 'osv.db') });
-  const parsed = JSON.parse(js.out) as {
+  const parsed = JSON.parse(js.stdout) as {
     metadata: { records: number };
     warning: string | null;
     ageDays: number;
@@ -88,7 +70,7 @@ test('db import, then status (text and JSON)', async () => {
   // A zero max age makes any database stale: the warning goes to stderr with the refresh hint.
   const old = await run(['db', 'status', '--db', 'osv.db', '--max-age', '0']);
   assert.match(
-    old.err,
+    old.stderr,
     /^warning: the advisory database is 0 hours old .*; refresh it with `vouch db update`$/m,
   );
 });
@@ -96,20 +78,20 @@ test('db import, then status (text and JSON)', async () => {
 test('progress on a terminal: rewritten lines with records/s, cleared at the end', async () => {
   const r = await run(['db', 'import', OSV_GO, '--db', 'tty.db'], {}, true);
   assert.equal(r.code, 0);
-  assert.match(r.err, /\r\x1b\[Kimporting .*go: [\d,]+\/4,291 records \([\d,]+ records\/s\)/);
-  assert.match(r.err, /\r\x1b\[Kread 4,291 records/); // cleared before the summary
+  assert.match(r.stderr, /\r\x1b\[Kimporting .*go: [\d,]+\/4,291 records \([\d,]+ records\/s\)/);
+  assert.match(r.stderr, /\r\x1b\[Kread 4,291 records/); // cleared before the summary
   const quiet = await run(['db', 'import', OSV_GO, '--db', 'tty.db']);
-  assert.doesNotMatch(quiet.err, /\r/);
+  assert.doesNotMatch(quiet.stderr, /\r/);
 });
 
 test('db update against a local server: updated, then unchanged; a failure exits 1', async () => {
   const db = join(dir, 'up.db');
   let r = await run(['db', 'update', '--db', db, '--ecosystem', 'PyPI', '--base-url', base]);
-  assert.equal(r.code, 0, r.err);
-  assert.match(r.out, /^PyPI: updated \([\d.]+ MiB, 2,661 records\)$/m);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^PyPI: updated \([\d.]+ MiB, 2,661 records\)$/m);
   r = await run(['db', 'update', '--db', db, '--base-url', base]);
-  assert.equal(r.code, 0, r.err);
-  assert.match(r.out, /^PyPI: unchanged \(not modified \(304\)\)$/m);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^PyPI: unchanged \(not modified \(304\)\)$/m);
   fail = true;
   try {
     r = await run(['db', 'update', '--db', db, '--base-url', base]);
@@ -117,10 +99,10 @@ test('db update against a local server: updated, then unchanged; a failure exits
     fail = false;
   }
   assert.equal(r.code, 1);
-  assert.match(r.err, /^PyPI: FAILED: HTTP 503 Service Unavailable$/m);
-  assert.match(r.err, /1 of 1 ecosystems failed; their previous records \(if any\) are still in use/);
+  assert.match(r.stderr, /^PyPI: FAILED: HTTP 503 Service Unavailable$/m);
+  assert.match(r.stderr, /1 of 1 ecosystems failed; their previous records \(if any\) are still in use/);
   const st = await run(['db', 'status', '--db', db, '--json']);
-  assert.equal((JSON.parse(st.out) as { metadata: { records: number } }).metadata.records, 2661);
+  assert.equal((JSON.parse(st.stdout) as { metadata: { records: number } }).metadata.records, 2661);
 });
 
 test('usage: --offline refuses update; options must fit the subcommand; subcommand required', async () => {
@@ -138,22 +120,22 @@ test('usage: --offline refuses update; options must fit the subcommand; subcomma
   for (const [args, want] of table) {
     const r = await run(args);
     assert.equal(r.code, 2, args.join(' '));
-    assert.match(r.err, want, args.join(' '));
+    assert.match(r.stderr, want, args.join(' '));
   }
 });
 
 test('errors: a missing database, a corrupt zip', async () => {
   const st = await run(['db', 'status', '--db', 'missing.db']);
   assert.equal(st.code, 1);
-  assert.match(st.err, /error \[DB_NOT_FOUND\]: no advisory database at .*missing\.db/);
-  assert.match(st.err, /hint: create it/);
+  assert.match(st.stderr, /error \[DB_NOT_FOUND\]: no advisory database at .*missing\.db/);
+  assert.match(st.stderr, /hint: create it/);
   const bad = join(dir, 'bad.zip');
   await writeZip(bad, []);
   const buf = await readFile(bad);
   await writeFile(bad, buf.subarray(0, 10));
   const imp = await run(['db', 'import', bad, '--db', 'bad.db']);
   assert.equal(imp.code, 1);
-  assert.match(imp.err, /error \[DB_INVALID\]: .*bad\.zip: .*too short/);
+  assert.match(imp.stderr, /error \[DB_INVALID\]: .*bad\.zip: .*too short/);
 });
 
 test('bin/vouch.js db --help', async () => {

@@ -14,7 +14,7 @@ import { terminalPrompt } from '../../sign/keys/passphrase.ts';
 import { ExitCode, println } from '../io.ts';
 import type { Command } from '../main.ts';
 import { needPositionals, openOptions, registryOptions } from './common.ts';
-import { type SignerDeps, signerFrom, signerOptions, storageOf, tagWarning } from './sign.ts';
+import { placeOf, type SignerDeps, signerOptions, startSigning, storageOf } from './sign.ts';
 
 async function readPredicate(path: string): Promise<string> {
   const st = await stat(path).catch((e: unknown) => {
@@ -70,18 +70,9 @@ export function makeAttestCommand(deps: SignerDeps): Command {
       const { predicateType, predicate } = predicateFromFile(type, text, new Date());
       const t = await openImageTarget(name!, openOptions(values, io.env));
       try {
-        const signer = await signerFrom(values, io, deps, 'attest');
-        tagWarning(name!, t.tag, t.image.digest, io);
-        if (signer.who) println(io.stderr, `Signing as ${signer.who}`);
-        const r = await attestImage(t.store, t.image, t.repository, {
-          identity: signer.identity,
-          storage: signer.storage,
-          rekorUrl: signer.rekorUrl,
-          tsaUrl: signer.tsaUrl,
-          predicateType,
-          predicate,
-        });
-        const where = r.storage === 'tag' ? `tag ${r.location}` : `referrer ${r.location}`;
+        const how = await startSigning(values, io, deps, 'attest', name!, t);
+        const r = await attestImage(t.store, t.image, t.repository, { ...how, predicateType, predicate });
+        const where = placeOf(r);
         println(
           io.stderr,
           r.added

@@ -1,11 +1,8 @@
 import { flattenImage } from '../../build/flatten.ts';
-import { VouchError } from '../../errors.ts';
-import { openImage } from '../../image/describe.ts';
-import type { Compression } from '../../oci/media-types.ts';
-import { openDestination, openSource } from '../../transport/open.ts';
 import { type CliIO, ExitCode, humanSize, println } from '../io.ts';
 import type { Command } from '../main.ts';
-import { needPositionals, openOptions, platformOf, platformOption, registryOptions } from './common.ts';
+import { needPositionals, platformOption, registryOptions } from './common.ts';
+import { compressionOf, transformImage } from './transform.ts';
 
 export const flattenCommand: Command = {
   name: 'flatten',
@@ -28,35 +25,20 @@ export const flattenCommand: Command = {
   },
   async run({ values, positionals }, io: CliIO) {
     const [src, dst] = needPositionals(positionals, ['SRC', 'DST'], this.usage);
-    const compress = (values.compress ?? 'gzip') as string;
-    if (!['gzip', 'zstd', 'none'].includes(compress)) {
-      throw new VouchError('USAGE', `--compress must be gzip, zstd or none, not "${compress}"`);
-    }
-    const oo = openOptions(values, io.env);
-    const source = await openSource(src!, oo);
-    try {
-      const platform = platformOf(values);
-      const { image } = await openImage(source, platform ? { platform } : {});
-      const dest = await openDestination(dst!, oo);
-      try {
-        const r = await flattenImage(image, dest, { compression: compress as Compression });
-        await dest.commit(r.descriptor);
-        if (values.json) {
-          println(io.stdout, JSON.stringify({ source: source.name, destination: dest.name, ...r }, null, 2));
-        } else {
-          println(io.stdout, `Flattened ${source.name} to ${dest.name}`);
-          println(io.stdout, `  digest: ${r.descriptor.digest}`);
-          println(io.stdout, `  before: ${r.before.layers} layers, ${humanSize(r.before.size)}`);
-          println(io.stdout, `  after:  ${r.after.layers} layer, ${humanSize(r.after.size)}`);
-          for (const p of r.problems)
-            println(io.stderr, `  skipped ${p.path} (layer ${p.layer}): ${p.reason}`);
-        }
-      } finally {
-        await dest.close();
+    const compression = compressionOf(values.compress, 'gzip');
+    await transformImage(src!, dst!, values, io.env, async (image, source, dest) => {
+      const r = await flattenImage(image, dest, { compression });
+      await dest.commit(r.descriptor);
+      if (values.json) {
+        println(io.stdout, JSON.stringify({ source: source.name, destination: dest.name, ...r }, null, 2));
+      } else {
+        println(io.stdout, `Flattened ${source.name} to ${dest.name}`);
+        println(io.stdout, `  digest: ${r.descriptor.digest}`);
+        println(io.stdout, `  before: ${r.before.layers} layers, ${humanSize(r.before.size)}`);
+        println(io.stdout, `  after:  ${r.after.layers} layer, ${humanSize(r.after.size)}`);
+        for (const p of r.problems) println(io.stderr, `  skipped ${p.path} (layer ${p.layer}): ${p.reason}`);
       }
-    } finally {
-      await source.close();
-    }
+    });
     return ExitCode.Ok;
   },
 };

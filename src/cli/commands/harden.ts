@@ -6,12 +6,10 @@ import {
   hardenImage,
 } from '../../build/harden.ts';
 import { VouchError } from '../../errors.ts';
-import { openImage } from '../../image/describe.ts';
-import type { Compression } from '../../oci/media-types.ts';
-import { openDestination, openSource } from '../../transport/open.ts';
 import { type CliIO, ExitCode, humanSize, println } from '../io.ts';
 import type { Command } from '../main.ts';
-import { needPositionals, openOptions, platformOf, platformOption, registryOptions } from './common.ts';
+import { needPositionals, platformOption, registryOptions } from './common.ts';
+import { compressionOf, transformImage } from './transform.ts';
 
 const OPT_IN: readonly HardenCategory[] = HARDEN_CATEGORIES.filter(
   (c) => !DEFAULT_HARDEN_CATEGORIES.includes(c),
@@ -59,38 +57,23 @@ export const hardenCommand: Command = {
     if (format !== 'text' && format !== 'json') {
       throw new VouchError('USAGE', `--format must be text or json, not "${format}"`);
     }
-    const compression = (values.compress ?? 'gzip') as string;
-    if (!['gzip', 'zstd', 'none'].includes(compression)) {
-      throw new VouchError('USAGE', `--compress must be gzip, zstd or none, not "${compression}"`);
-    }
+    const compression = compressionOf(values.compress, 'gzip');
     const categories = chooseCategories(strings(values.keep), strings(values.also));
-    const oo = openOptions(values, io.env);
-    const source = await openSource(src!, oo);
-    try {
-      const platform = platformOf(values);
-      const { image } = await openImage(source, platform ? { platform } : {});
-      const dest = await openDestination(dst!, oo);
-      try {
-        const r = await hardenImage(image, dest, {
-          categories,
-          remove: strings(values.remove),
-          ...(typeof values.user === 'string' ? { user: values.user } : {}),
-          compression: compression as Compression,
-        });
-        await dest.commit(r.descriptor);
-        if (format === 'json') {
-          println(io.stdout, JSON.stringify({ source: source.name, destination: dest.name, ...r }, null, 2));
-        } else {
-          println(io.stdout, renderText(source.name, dest.name, r));
-          for (const p of r.problems)
-            println(io.stderr, `  skipped ${p.path} (layer ${p.layer}): ${p.reason}`);
-        }
-      } finally {
-        await dest.close();
+    await transformImage(src!, dst!, values, io.env, async (image, source, dest) => {
+      const r = await hardenImage(image, dest, {
+        categories,
+        remove: strings(values.remove),
+        ...(typeof values.user === 'string' ? { user: values.user } : {}),
+        compression,
+      });
+      await dest.commit(r.descriptor);
+      if (format === 'json') {
+        println(io.stdout, JSON.stringify({ source: source.name, destination: dest.name, ...r }, null, 2));
+      } else {
+        println(io.stdout, renderText(source.name, dest.name, r));
+        for (const p of r.problems) println(io.stderr, `  skipped ${p.path} (layer ${p.layer}): ${p.reason}`);
       }
-    } finally {
-      await source.close();
-    }
+    });
     return ExitCode.Ok;
   },
 };

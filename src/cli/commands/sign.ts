@@ -6,8 +6,14 @@
  */
 import { resolve } from 'node:path';
 import { VouchError } from '../../errors.ts';
-import { STORAGES, type Storage, signImage } from '../../sign/image/sign.ts';
-import { openImageTarget } from '../../sign/image/target.ts';
+import {
+  type ImageSigningOptions,
+  STORAGES,
+  type Storage,
+  type StoredSignature,
+  signImage,
+} from '../../sign/image/sign.ts';
+import { type ImageTarget, openImageTarget } from '../../sign/image/target.ts';
 import { loadSigningKey } from '../../sign/keys/load.ts';
 import { type Prompt, terminalPrompt } from '../../sign/keys/passphrase.ts';
 import type { PassphraseSource } from '../../sign/keys/types.ts';
@@ -146,6 +152,34 @@ export function tagWarning(name: string, tag: string | undefined, digest: string
   );
 }
 
+/**
+ * The signing options for `t` from the flags, after what cosign says before signing: the warning
+ * when a tag named the image, and who the token says is signing.
+ */
+export async function startSigning(
+  values: Record<string, unknown>,
+  io: CliIO,
+  deps: SignerDeps,
+  command: string,
+  name: string,
+  t: ImageTarget,
+): Promise<ImageSigningOptions> {
+  const signer = await signerFrom(values, io, deps, command);
+  tagWarning(name, t.tag, t.image.digest, io);
+  if (signer.who) println(io.stderr, `Signing as ${signer.who}`);
+  return {
+    identity: signer.identity,
+    storage: signer.storage,
+    rekorUrl: signer.rekorUrl,
+    tsaUrl: signer.tsaUrl,
+  };
+}
+
+/** Where a signature or attestation was stored, for messages. */
+export function placeOf(r: StoredSignature): string {
+  return r.storage === 'tag' ? `tag ${r.location}` : `referrer ${r.location}`;
+}
+
 export function makeSignCommand(deps: SignerDeps): Command {
   return {
     name: 'sign',
@@ -187,17 +221,12 @@ export function makeSignCommand(deps: SignerDeps): Command {
       // The image first: a wrong name fails before a passphrase or a token is asked for.
       const t = await openImageTarget(name!, openOptions(values, io.env));
       try {
-        const signer = await signerFrom(values, io, deps, 'sign');
-        tagWarning(name!, t.tag, t.image.digest, io);
-        if (signer.who) println(io.stderr, `Signing as ${signer.who}`);
+        const how = await startSigning(values, io, deps, 'sign', name!, t);
         const r = await signImage(t.store, t.image, t.repository, {
-          identity: signer.identity,
-          storage: signer.storage,
-          rekorUrl: signer.rekorUrl,
-          tsaUrl: signer.tsaUrl,
+          ...how,
           ...(annotations ? { annotations } : {}),
         });
-        const where = r.storage === 'tag' ? `tag ${r.location}` : `referrer ${r.location}`;
+        const where = placeOf(r);
         println(
           io.stderr,
           r.added ? `Pushed signature to ${where}` : `Already signed: ${where} has this signature`,

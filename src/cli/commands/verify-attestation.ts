@@ -13,16 +13,8 @@ import { verifyImageAttestations } from '../../verify/attestation.ts';
 import { ExitCode, println } from '../io.ts';
 import type { Command } from '../main.ts';
 import { needPositionals, openOptions, registryOptions } from './common.ts';
-import {
-  checkTrustFlags,
-  describeSigner,
-  describeTimes,
-  outputOf,
-  reportRejections,
-  TRUST_HELP,
-  trustFrom,
-  trustOptions,
-} from './verify.ts';
+import { checkTrustFlags, TRUST_HELP, trustFrom, trustOptions } from './trust-options.ts';
+import { describeSigner, describeTimes, outputOf, reportRejections } from './verify.ts';
 
 export const verifyAttestationCommand: Command = {
   name: 'verify-attestation',

@@ -10,28 +10,23 @@ import { resolve } from 'node:path';
 import { VouchError } from '../../errors.ts';
 import { loadVerificationKey } from '../../sign/keys/load.ts';
 import { decodeSignatureFile, verifyBlobSignature } from '../../sigstore/blob.ts';
-import { loadTrustedRoot, publicGoodTrustedRoot } from '../../sigstore/trust-root.ts';
-import type { IdentityPolicy, VerifiedBundle } from '../../sigstore/types.ts';
+import { publicGoodTrustedRoot } from '../../sigstore/trust-root.ts';
+import type { VerifiedBundle } from '../../sigstore/types.ts';
 import { verifyBundle } from '../../sigstore/verify.ts';
 import { type CliIO, ExitCode, println } from '../io.ts';
 import type { Command } from '../main.ts';
 import { needPositionals } from './common.ts';
-
-const GITHUB_FLAGS = {
-  'certificate-github-workflow-repository': 'repository',
-  'certificate-github-workflow-ref': 'ref',
-  'certificate-github-workflow-name': 'workflowName',
-  'certificate-github-workflow-sha': 'sha',
-  'certificate-github-workflow-trigger': 'trigger',
-} as const satisfies Record<string, keyof NonNullable<IdentityPolicy['github']>>;
-
-const IDENTITY_FLAGS = [
-  'certificate-identity',
-  'certificate-identity-regexp',
-  'certificate-oidc-issuer',
-  'certificate-oidc-issuer-regexp',
-  ...Object.keys(GITHUB_FLAGS),
-] as const;
+import {
+  identityFlagsGiven,
+  identityOptions,
+  identityPolicy,
+  ignoreOptions,
+  keyOption,
+  signedTimestampsOption,
+  thresholdsFrom,
+  trustedRootFrom,
+  trustedRootOptions,
+} from './trust-options.ts';
 
 const usage = (message: string) => new VouchError('USAGE', message, { hint: 'see vouch verify-blob --help' });
 
@@ -74,42 +69,17 @@ export const verifyBlobCommand: Command = {
   ].join('\n'),
   options: {
     bundle: { type: 'string', description: 'Sigstore bundle (.sigstore.json) to verify against' },
-    key: { type: 'string', description: 'public key (PEM) that must have signed' },
+    ...keyOption,
     signature: { type: 'string', description: 'detached signature file (base64, cosign .sig); needs --key' },
-    'certificate-identity': { type: 'string', description: 'required signer identity (SAN), exact' },
-    'certificate-identity-regexp': {
-      type: 'string',
-      description: 'required signer identity, anchored regexp',
-    },
-    'certificate-oidc-issuer': { type: 'string', description: 'required OIDC issuer, exact' },
-    'certificate-oidc-issuer-regexp': {
-      type: 'string',
-      description: 'required OIDC issuer, anchored regexp',
-    },
-    'certificate-github-workflow-repository': {
-      type: 'string',
-      description: 'required GitHub repository (owner/repo)',
-    },
-    'certificate-github-workflow-ref': { type: 'string', description: 'required git ref, e.g. refs/tags/v1' },
-    'certificate-github-workflow-name': { type: 'string', description: 'required GitHub workflow name' },
-    'certificate-github-workflow-sha': { type: 'string', description: 'required commit sha' },
-    'certificate-github-workflow-trigger': { type: 'string', description: 'required event, e.g. push' },
-    'trusted-root': {
-      type: 'string',
-      description: 'trusted_root.json (default: Sigstore public good, offline)',
-    },
-    offline: {
-      type: 'boolean',
-      description: 'accepted for cosign compatibility: vouch always verifies offline',
-    },
+    ...identityOptions('blob'),
+    ...trustedRootOptions,
     output: { type: 'string', description: 'json: print what was verified as JSON on stdout' },
-    'insecure-ignore-tlog': { type: 'boolean', description: 'do not require a transparency log entry' },
-    'insecure-ignore-sct': { type: 'boolean', description: 'do not require an SCT in the certificate' },
+    ...ignoreOptions('blob'),
     'insecure-ignore-identity': {
       type: 'boolean',
       description: 'accept any signer the CA certified (no identity policy)',
     },
-    'use-signed-timestamps': { type: 'boolean', description: 'require an RFC 3161 timestamp in the bundle' },
+    ...signedTimestampsOption('blob'),
   },
   async run({ values, positionals }, io: CliIO) {
     const [file] = needPositionals(positionals, ['FILE'], this.usage);
@@ -126,7 +96,7 @@ export const verifyBlobCommand: Command = {
       throw usage('give --bundle B, or --key PUB with --signature SIG');
     }
     if (sigPath !== undefined && keyPath === undefined) throw usage('--signature needs --key');
-    const identityFlags = IDENTITY_FLAGS.filter((f) => values[f] !== undefined);
+    const identityFlags = identityFlagsGiven(values);
     if (keyPath !== undefined && identityFlags.length > 0) {
       throw usage(`--${identityFlags[0]} applies to keyless bundles; it cannot be combined with --key`);
     }
@@ -144,10 +114,7 @@ export const verifyBlobCommand: Command = {
       report = { mode: 'signature', signer: { kind: 'key', hint: key!.hint, algorithm: key!.algorithm } };
     } else {
       const trustedRootPath = str(values['trusted-root']);
-      const trustedRoot =
-        trustedRootPath === undefined
-          ? await publicGoodTrustedRoot()
-          : await loadTrustedRoot(at(trustedRootPath));
+      const trustedRoot = (await trustedRootFrom(values, io)) ?? (await publicGoodTrustedRoot());
       const bundleBytes = await readFile(at(bundlePath!)).catch((e: unknown) => {
         throw readError(e, at(bundlePath!), 'bundle');
       });
@@ -158,9 +125,7 @@ export const verifyBlobCommand: Command = {
           trustedRoot,
           ...(key ? { key } : {}),
           ...(identityFlags.length > 0 ? { identity: identityPolicy(values) } : {}),
-          ...(values['insecure-ignore-tlog'] ? { tlogThreshold: 0 } : {}),
-          ...(values['insecure-ignore-sct'] ? { ctlogThreshold: 0 } : {}),
-          ...(values['use-signed-timestamps'] ? { timestampThreshold: 1 } : {}),
+          ...thresholdsFrom(values),
           ...(values['insecure-ignore-identity'] ? { allowAnyIdentity: true } : {}),
         },
       );
@@ -181,23 +146,6 @@ export const verifyBlobCommand: Command = {
     return ExitCode.Ok;
   },
 };
-
-function identityPolicy(values: Record<string, unknown>): IdentityPolicy {
-  const p: IdentityPolicy = {};
-  const set = <K extends 'identity' | 'identityRegexp' | 'issuer' | 'issuerRegexp'>(k: K, flag: string) => {
-    const v = str(values[flag]);
-    if (v !== undefined) p[k] = v;
-  };
-  set('identity', 'certificate-identity');
-  set('identityRegexp', 'certificate-identity-regexp');
-  set('issuer', 'certificate-oidc-issuer');
-  set('issuerRegexp', 'certificate-oidc-issuer-regexp');
-  for (const [flag, claim] of Object.entries(GITHUB_FLAGS)) {
-    const v = str(values[flag]);
-    if (v !== undefined) p.github = { ...p.github, [claim]: v };
-  }
-  return p;
-}
 
 function describe(r: VerifiedBundle): Record<string, unknown> {
   return {

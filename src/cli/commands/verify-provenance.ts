@@ -6,14 +6,13 @@
  * `PASSED: SLSA verification passed` / `FAILED: SLSA verification failed: ...` on stderr.
  */
 import { resolve } from 'node:path';
-import { splitGitUri } from '../../attest/provenance/read.ts';
 import { sha256File } from '../../attest/subjects.ts';
 import { digestAlgorithm, digestHex } from '../../digest/digest.ts';
 import { isVouchError, VouchError } from '../../errors.ts';
 import { type ImageTarget, openImageTarget } from '../../sign/image/target.ts';
 import type { IdentityPolicy } from '../../sigstore/types.ts';
 import type { Signer } from '../../verify/image.ts';
-import { normalizeGitUri, type ProvenanceCheck, versionedTagMatches } from '../../verify/provenance.ts';
+import type { ProvenanceCheck } from '../../verify/provenance.ts';
 import {
   type FoundProvenance,
   type ProvenanceVerifyOptions,
@@ -30,32 +29,15 @@ import {
 import { type CliIO, ExitCode, println } from '../io.ts';
 import type { Command, OptionSpec } from '../main.ts';
 import { openOptions, registryOptions } from './common.ts';
-import {
-  checkTrustFlags,
-  describeSigner,
-  describeTimes,
-  outputOf,
-  trustFrom,
-  trustOptions,
-} from './verify.ts';
+import { sourceOptions, sourceRequirements } from './source-options.ts';
+import { checkTrustFlags, identityFlagsGiven, trustFrom, trustOptions } from './trust-options.ts';
+import { describeSigner, describeTimes, outputOf } from './verify.ts';
 
 /** Without --key or identity flags: a GitHub Actions workflow on github.com, as slsa-verifier requires. */
 export const DEFAULT_GITHUB_IDENTITY: IdentityPolicy = {
   identityRegexp: 'https://github\\.com/.+',
   issuer: GITHUB_ACTIONS_ISSUER,
 };
-
-const IDENTITY_FLAGS = [
-  'certificate-identity',
-  'certificate-identity-regexp',
-  'certificate-oidc-issuer',
-  'certificate-oidc-issuer-regexp',
-  'certificate-github-workflow-repository',
-  'certificate-github-workflow-ref',
-  'certificate-github-workflow-name',
-  'certificate-github-workflow-sha',
-  'certificate-github-workflow-trigger',
-] as const;
 
 const options = {
   artifact: {
@@ -67,14 +49,7 @@ const options = {
     type: 'string',
     description: '.intoto.jsonl (DSSE envelopes) or .sigstore.json/.sigstore.jsonl (bundles)',
   },
-  'source-uri': { type: 'string', description: 'required source repository, e.g. github.com/o/r' },
-  'source-tag': { type: 'string', description: 'required tag the build ran for, e.g. v1.2.3' },
-  'source-branch': { type: 'string', description: 'required branch, e.g. main' },
-  'source-versioned-tag': {
-    type: 'string',
-    description: 'required semver tag: vX matches vX.*.*, vX.Y matches vX.Y.*',
-  },
-  'builder-id': { type: 'string', description: 'required builder id NAME[@VERSION]' },
+  ...sourceOptions,
   'print-provenance': { type: 'boolean', description: 'print the verified provenance statement(s)' },
   ...trustOptions,
   ...registryOptions,
@@ -106,35 +81,17 @@ function parse(values: Record<string, unknown>, positionals: string[]): Parsed {
   if (artifacts.length > 0 && provenancePath === undefined) {
     throw usage('--artifact needs --provenance-path (the .intoto.jsonl or .sigstore.json file)');
   }
-  const sourceUri = str(values['source-uri']);
-  if (!sourceUri) throw usage('--source-uri is required, e.g. --source-uri github.com/o/r');
-  if (splitGitUri(normalizeGitUri(sourceUri)).ref !== undefined) {
-    throw usage(`--source-uri ${sourceUri} must not name a ref; use --source-tag or --source-branch`);
-  }
-  const sourceTag = str(values['source-tag']);
-  const sourceVersionedTag = str(values['source-versioned-tag']);
-  const sourceBranch = str(values['source-branch']);
-  const builderId = str(values['builder-id']);
-  if (sourceTag !== undefined && sourceVersionedTag !== undefined) {
-    throw usage('--source-tag and --source-versioned-tag exclude each other');
-  }
-  if (sourceVersionedTag !== undefined) versionedTagMatches('v0', sourceVersionedTag); // USAGE when not semver
-  if (builderId !== undefined && (builderId === '' || builderId.split('@').length > 2)) {
-    throw usage(`--builder-id ${JSON.stringify(builderId)} is not NAME[@VERSION]`);
-  }
-  const given = IDENTITY_FLAGS.filter((f) => values[f] !== undefined);
-  const defaultIdentity = values.key === undefined && given.length === 0;
+  const required = sourceRequirements(
+    values,
+    'verify-provenance',
+    '--source-uri is required, e.g. --source-uri github.com/o/r',
+  );
+  const defaultIdentity = values.key === undefined && identityFlagsGiven(values).length === 0;
   if (!defaultIdentity) checkTrustFlags(values, 'verify-provenance');
   return {
     target: image !== undefined ? { kind: 'image', name: image } : { kind: 'artifacts', paths: artifacts },
     provenancePath,
-    required: {
-      sourceUri,
-      ...(sourceTag !== undefined ? { sourceTag } : {}),
-      ...(sourceBranch !== undefined ? { sourceBranch } : {}),
-      ...(sourceVersionedTag !== undefined ? { sourceVersionedTag } : {}),
-      ...(builderId !== undefined ? { builderId } : {}),
-    },
+    required,
     output: outputOf(values.output, 'verify-provenance'),
     print: values['print-provenance'] === true,
     defaultIdentity,

@@ -5,27 +5,20 @@
  * when all pass, 1 when any fails.
  */
 import { resolve } from 'node:path';
-import { splitGitUri } from '../../attest/provenance/read.ts';
 import { VouchError } from '../../errors.ts';
 import { failures, renderText, toJson } from '../../release/render.ts';
 import type { ProvenanceRequirement } from '../../release/types.ts';
 import { verifyRelease } from '../../release/verify-release.ts';
 import { openImageTarget } from '../../sign/image/target.ts';
-import { normalizeGitUri, versionedTagMatches } from '../../verify/provenance.ts';
 import { ExitCode, println } from '../io.ts';
 import type { Command, OptionSpec } from '../main.ts';
 import { needPositionals, openOptions, registryOptions } from './common.ts';
-import { checkTrustFlags, outputOf, TRUST_HELP, trustFrom, trustOptions } from './verify.ts';
+import { SOURCE_FLAGS, sourceOptions, sourceRequirements } from './source-options.ts';
+import { checkTrustFlags, TRUST_HELP, trustFrom, trustOptions } from './trust-options.ts';
+import { outputOf } from './verify.ts';
 
 const options = {
-  'source-uri': { type: 'string', description: 'required source repository, e.g. github.com/o/r' },
-  'source-tag': { type: 'string', description: 'required tag the build ran for, e.g. v1.2.3' },
-  'source-branch': { type: 'string', description: 'required branch, e.g. main' },
-  'source-versioned-tag': {
-    type: 'string',
-    description: 'required semver tag: vX matches vX.*.*, vX.Y matches vX.Y.*',
-  },
-  'builder-id': { type: 'string', description: 'required builder id NAME[@VERSION]' },
+  ...sourceOptions,
   'skip-provenance': { type: 'boolean', description: 'do not require SLSA provenance (not recommended)' },
   'require-vuln-attestation': {
     type: 'boolean',
@@ -39,50 +32,18 @@ const options = {
   ...registryOptions,
 } as const satisfies Record<string, OptionSpec>;
 
-const PROVENANCE_FLAGS = [
-  'source-uri',
-  'source-tag',
-  'source-branch',
-  'source-versioned-tag',
-  'builder-id',
-] as const;
-
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const usage = (m: string) => new VouchError('USAGE', m, { hint: 'see vouch verify-release --help' });
 
 /** The provenance flags as a requirement; every mistake a USAGE error before any I/O. */
 export function provenanceRequirement(values: Record<string, unknown>): ProvenanceRequirement {
   if (values['skip-provenance'] === true) {
-    const given = PROVENANCE_FLAGS.find((f) => values[f] !== undefined);
+    const given = SOURCE_FLAGS.find((f) => values[f] !== undefined);
     if (given) throw usage(`--${given} checks provenance; it cannot be combined with --skip-provenance`);
     return { kind: 'skip' };
   }
-  const sourceUri = str(values['source-uri']);
-  if (!sourceUri) {
-    throw usage('--source-uri is required (e.g. --source-uri github.com/o/r), or pass --skip-provenance');
-  }
-  if (splitGitUri(normalizeGitUri(sourceUri)).ref !== undefined) {
-    throw usage(`--source-uri ${sourceUri} must not name a ref; use --source-tag or --source-branch`);
-  }
-  const sourceTag = str(values['source-tag']);
-  const sourceBranch = str(values['source-branch']);
-  const sourceVersionedTag = str(values['source-versioned-tag']);
-  const builderId = str(values['builder-id']);
-  if (sourceTag !== undefined && sourceVersionedTag !== undefined) {
-    throw usage('--source-tag and --source-versioned-tag exclude each other');
-  }
-  if (sourceVersionedTag !== undefined) versionedTagMatches('v0', sourceVersionedTag); // USAGE unless semver
-  if (builderId !== undefined && (builderId === '' || builderId.split('@').length > 2)) {
-    throw usage(`--builder-id ${JSON.stringify(builderId)} is not NAME[@VERSION]`);
-  }
-  return {
-    kind: 'check',
-    sourceUri,
-    ...(sourceTag !== undefined ? { sourceTag } : {}),
-    ...(sourceBranch !== undefined ? { sourceBranch } : {}),
-    ...(sourceVersionedTag !== undefined ? { sourceVersionedTag } : {}),
-    ...(builderId !== undefined ? { builderId } : {}),
-  };
+  const missing = '--source-uri is required (e.g. --source-uri github.com/o/r), or pass --skip-provenance';
+  return { kind: 'check', ...sourceRequirements(values, 'verify-release', missing) };
 }
 
 export const verifyReleaseCommand: Command = {

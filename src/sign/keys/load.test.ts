@@ -4,7 +4,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { type ErrorCode, isVouchError } from '../../errors.ts';
+import { vouchErrorWith } from '../../../test/helpers/errors.ts';
+import type { ErrorCode } from '../../errors.ts';
 import { encryptPrivateKey } from './encrypted.ts';
 import {
   findPrivateKeyBlock,
@@ -52,14 +53,6 @@ const pem = (
 const noPassphrase: PassphraseSource = {
   prompt: async () => assert.fail('asked for a passphrase for a plain key'),
 };
-
-function rejectsWith(code: ErrorCode, message?: RegExp) {
-  return (e: unknown) => {
-    assert.ok(isVouchError(e, code), `expected ${code}, got ${isVouchError(e) ? e.code : String(e)}`);
-    if (message) assert.match(e.message, message);
-    return true;
-  };
-}
 
 test('plain private keys in every PEM flavour load and sign what their public key verifies', async () => {
   const cases: [string, string, KeyObject][] = [
@@ -118,10 +111,10 @@ test('passphrase-protected keys: cosign (both labels), PKCS#8 and OpenSSL legacy
     assert.equal(parsed.encrypted, true);
     await assert.rejects(
       parsePrivateKey(text, 'k.pem', { env: { COSIGN_PASSWORD: 'open says me' } }),
-      (e) => rejectsWith('PASSPHRASE_WRONG')(e) && !(e as Error).message.includes('open says me'),
+      (e) => vouchErrorWith('PASSPHRASE_WRONG')(e) && !(e as Error).message.includes('open says me'),
       pemType,
     );
-    await assert.rejects(parsePrivateKey(text, 'k.pem', {}), rejectsWith('PASSPHRASE_MISSING'), pemType);
+    await assert.rejects(parsePrivateKey(text, 'k.pem', {}), vouchErrorWith('PASSPHRASE_MISSING'), pemType);
   }
   assert.ok((await parsePrivateKey(cosign, 'k', src)).privateKey.equals(p256.privateKey));
   assert.equal(findPrivateKeyBlock(pem(p256.privateKey, 'sec1'), 'k').encrypted, false);
@@ -139,16 +132,16 @@ test('files: loadSigningKey and loadVerificationKey read PEM files; a missing fi
     assert.ok(pub.verify(Buffer.from('x'), key.sign(Buffer.from('x'))));
     await assert.rejects(
       loadSigningKey(join(dir, 'nope.key'), {}),
-      rejectsWith('FILE_NOT_FOUND', /nope\.key/),
+      vouchErrorWith('FILE_NOT_FOUND', /nope\.key/),
     );
-    await assert.rejects(loadVerificationKey(join(dir, 'nope.pub')), rejectsWith('FILE_NOT_FOUND'));
-    await assert.rejects(loadVerificationKey(dir), rejectsWith('IO_ERROR', /not a regular file/));
+    await assert.rejects(loadVerificationKey(join(dir, 'nope.pub')), vouchErrorWith('FILE_NOT_FOUND'));
+    await assert.rejects(loadVerificationKey(dir), vouchErrorWith('IO_ERROR', /not a regular file/));
     const der = join(dir, 'key.der');
     await writeFile(der, p256.privateKey.export({ format: 'der', type: 'pkcs8' }));
     await assert.rejects(
       loadSigningKey(der, noPassphrase),
       (e) =>
-        rejectsWith('KEY_INVALID', /not a PEM file/)(e) &&
+        vouchErrorWith('KEY_INVALID', /not a PEM file/)(e) &&
         /openssl pkey -inform DER/.test((e as Error & { hint: string }).hint),
     );
   } finally {
@@ -196,7 +189,7 @@ test('wrong kinds of keys and files are refused with the code that says why', as
     ],
   ];
   for (const [name, text, code, message] of cases) {
-    await assert.rejects(parseSigningKey(text, name, noPassphrase), rejectsWith(code, message), name);
+    await assert.rejects(parseSigningKey(text, name, noPassphrase), vouchErrorWith(code, message), name);
   }
 });
 
@@ -231,6 +224,6 @@ test('public keys: SPKI, EC/RSA PUBLIC KEY and certificates; private keys and ju
     ],
   ];
   for (const [text, code, message] of refused) {
-    assert.throws(() => parseVerificationKey(text, 'k.pub'), rejectsWith(code, message));
+    assert.throws(() => parseVerificationKey(text, 'k.pub'), vouchErrorWith(code, message));
   }
 });
