@@ -8,6 +8,7 @@ import { parseTrivyIgnore } from '../gate/ignorefile.ts';
 import { defaultPolicy, evaluateGate } from '../gate/policy.ts';
 import { parseOpenVex } from '../gate/vex.ts';
 import type { Finding } from '../vuln/finding.ts';
+import { osEcosystem } from '../vuln/match/ecosystem.ts';
 import { serializeSarif, toSarif } from './sarif.ts';
 import { boxTable, toTable } from './table.ts';
 import { serializeTrivyJson, toTrivyJson } from './trivy-json.ts';
@@ -169,8 +170,17 @@ test('trivy JSON: SchemaVersion 2, Metadata, Results per class/target, vulnerabi
     'References',
     'PublishedDate',
     'LastModifiedDate',
+    'VouchMatch',
   ]);
   assert.equal(low.Status, 'affected');
+  // how it was matched: records, the source package looked up, the range that held the version
+  assert.deepEqual(low.VouchMatch, {
+    Records: ['DSA-5532-1'],
+    Ecosystem: 'Debian:12',
+    PkgName: 'openssl',
+    Via: 'source-package',
+    Range: 'introduced 0, fixed 3.0.11-1~deb12u1',
+  });
   assert.equal(low.FixedVersion, undefined, 'empty fields are omitted as trivy omits them');
   assert.deepEqual(low.VendorSeverity, { debian: 1 });
   // suppressed by VEX and set aside → ExperimentalModifiedFindings, as trivy --show-suppressed
@@ -194,6 +204,10 @@ test('trivy JSON: SchemaVersion 2, Metadata, Results per class/target, vulnerabi
       ],
     ],
   );
+  assert.deepEqual(((mod[1]!.Finding as J).VouchMatch as J).SetAside, {
+    Rule: 'kernel-headers',
+    Reason: 'linux-libc-dev ships headers',
+  });
 
   const py = results[1] as J;
   const req = (py.Vulnerabilities as J[])[0] as J;
@@ -265,6 +279,24 @@ test('trivy JSON: an OS target is listed even with no findings; a clean scan has
     { Target: '127.0.0.1:5000/team/app:1.0 (debian 12)', Class: 'os-pkgs', Type: 'debian' },
   ]);
   assert.equal((r.VouchGate as J).decision, 'pass');
+});
+
+test("the OS is named as trivy names it: Debian's point release when known, else VERSION_ID", () => {
+  const f = debFinding({ severity: 'LOW', status: 'affected', fixedVersion: undefined });
+  const base = reportContext([f]);
+  const ctx = { ...base, sbom: { ...base.sbom, os: { ...base.sbom.os!, release: '12.7' } } };
+  const result = evaluateGate([f], defaultPolicy(NOW));
+  const r = toTrivyJson(result, ctx) as J;
+  assert.deepEqual(r.Metadata, {
+    OS: { Family: 'debian', Name: '12.7' },
+    RepoDigests: [`127.0.0.1:5000/team/app@${IMAGE_DIGEST}`],
+  });
+  assert.equal((r.Results as J[])[0]!.Target, '127.0.0.1:5000/team/app:1.0 (debian 12.7)');
+  assert.ok(toTable(result, ctx).startsWith('127.0.0.1:5000/team/app:1.0 (debian 12.7)\n'));
+  // the advisories' ecosystem still comes from the major release
+  assert.deepEqual(osEcosystem(ctx.sbom.os), { ecosystem: 'Debian:12' });
+  const plain = toTrivyJson(result, base) as J;
+  assert.deepEqual((plain.Metadata as J).OS, { Family: 'debian', Name: '12' });
 });
 
 function sarifValidator() {

@@ -37,9 +37,17 @@ export function osFamily(os: OsInfo | undefined, type: PackageType): string {
   return type === 'apk' ? 'alpine' : type === 'rpm' ? 'redhat' : 'debian';
 }
 
+/**
+ * The OS version as trivy names it (Metadata.OS.Name, the os-pkgs target): Debian's point
+ * release from /etc/debian_version ('12.7'), else VERSION_ID, else the codename.
+ */
+export function osName(os: OsInfo | undefined): string | undefined {
+  return os?.release ?? os?.versionId ?? os?.versionCodename;
+}
+
 export function osTarget(artifactName: string, os: OsInfo | undefined, type: PackageType): TargetKey {
   const family = osFamily(os, type);
-  const name = os?.versionId ?? os?.versionCodename;
+  const name = osName(os);
   return { target: `${artifactName} (${family}${name ? ` ${name}` : ''})`, class: 'os-pkgs', type: family };
 }
 

@@ -1,7 +1,8 @@
 /**
  * trivy's JSON report (SchemaVersion 2, pkg/types/report.go), field names and order as trivy
  * writes them, so tools that read trivy JSON read vouch's. vouch's own account of the gate sits
- * under one extra top-level key, `VouchGate`, which trivy readers ignore.
+ * under one extra top-level key, `VouchGate`, and each vulnerability says how it was matched
+ * under one extra key, `VouchMatch`; trivy readers ignore both.
  *
  * Findings suppressed by an exception (ignore file, VEX, vouch's set-aside rules) also appear in
  * the Result's `ExperimentalModifiedFindings`, as trivy's --show-suppressed writes them; findings
@@ -13,7 +14,7 @@ import { severityCounts } from '../gate/policy.ts';
 import { formatSource, type GateResult, type Suppressed } from '../gate/types.ts';
 import type { CvssScore, Finding, Severity } from '../vuln/finding.ts';
 import type { ReportContext, UnknownPackage } from './context.ts';
-import { compareTargets, osFamily, type TargetKey, targetId, targetOf } from './targets.ts';
+import { compareTargets, osFamily, osName, type TargetKey, targetId, targetOf } from './targets.ts';
 
 export const TRIVY_SCHEMA_VERSION = 2;
 
@@ -60,6 +61,24 @@ function cvssJson(scores: readonly CvssScore[]): Json {
   return out;
 }
 
+/**
+ * Why the finding exists: the OSV records that matched (their ids are VulnerabilityID and
+ * VendorIDs), the package and version looked up (a Debian binary through its source), the
+ * affected range that held the version, and a built-in rule that set it aside. Installed and
+ * fixed versions are trivy's own fields, the deciding severity source is SeveritySource.
+ */
+function matchJson(f: Finding): Json {
+  return omitEmpty({
+    Records: f.match.records,
+    Ecosystem: f.match.ecosystem,
+    PkgName: f.match.name,
+    Via: f.match.via,
+    ComparedVersion: f.match.version,
+    Range: f.match.range,
+    SetAside: f.setAside ? { Rule: f.setAside.rule, Reason: f.setAside.reason } : undefined,
+  });
+}
+
 /** One DetectedVulnerability. */
 export function vulnerabilityJson(f: Finding, t: TargetKey): Json {
   const vendor: Json = {};
@@ -88,6 +107,7 @@ export function vulnerabilityJson(f: Finding, t: TargetKey): Json {
     References: f.references,
     PublishedDate: f.published,
     LastModifiedDate: f.modified,
+    VouchMatch: matchJson(f),
   });
 }
 
@@ -171,9 +191,7 @@ export function toTrivyJson(result: GateResult, ctx: ReportContext): Json {
   const os = sbom.os;
   const osPkgType = sbom.packages.find((p) => p.type === 'deb' || p.type === 'apk' || p.type === 'rpm')?.type;
   const metadata = omitEmpty({
-    OS: os
-      ? omitEmpty({ Family: osFamily(os, osPkgType ?? 'deb'), Name: os.versionId ?? os.versionCodename })
-      : undefined,
+    OS: os ? omitEmpty({ Family: osFamily(os, osPkgType ?? 'deb'), Name: osName(os) }) : undefined,
     RepoDigests: repoDigests(ctx),
   });
   return omitEmpty({

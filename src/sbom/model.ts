@@ -85,6 +85,11 @@ export interface OsInfo {
   id: string;
   /** VERSION_ID: '12', '3.20.1' */
   versionId?: string;
+  /**
+   * The full release where the distribution names one finer than VERSION_ID: Debian's point
+   * release from /etc/debian_version ('12.7'), which is what trivy reports as the OS name.
+   */
+  release?: string;
   versionCodename?: string;
   prettyName?: string;
   idLike?: string[];

@@ -31,6 +31,57 @@ test('Debian 12 as shipped: /etc/os-release is a symlink to ../usr/lib/os-releas
   });
 });
 
+test('Debian: the point release comes from /etc/debian_version, the major from os-release', async () => {
+  const { view: v } = await view([
+    { name: 'etc/os-release', type: 'symlink', linkname: '../usr/lib/os-release' },
+    { name: 'usr/lib/os-release', content: fixture('debian-12.os-release') },
+    { name: 'etc/debian_version', content: fixture('debian-12.7.debian_version') },
+  ]);
+  const { os, problems } = await detectOs(v);
+  assert.deepEqual(problems, []);
+  assert.deepEqual(os, {
+    id: 'debian',
+    versionId: '12',
+    release: '12.7',
+    versionCodename: 'bookworm',
+    prettyName: 'Debian GNU/Linux 12 (bookworm)',
+  });
+});
+
+test('Debian: testing has no point release; a debian_version of another major is a problem', async () => {
+  const testing = await view([
+    {
+      name: 'etc/os-release',
+      content: 'ID=debian\nVERSION_CODENAME=trixie\nPRETTY_NAME="Debian GNU/Linux trixie/sid"\n',
+    },
+    { name: 'etc/debian_version', content: 'trixie/sid\n' },
+  ]);
+  assert.deepEqual(await detectOs(testing.view), {
+    os: { id: 'debian', versionCodename: 'trixie', prettyName: 'Debian GNU/Linux trixie/sid' },
+    problems: [],
+  });
+
+  const mixed = await view([
+    { name: 'usr/lib/os-release', content: fixture('debian-12.os-release') },
+    { name: 'etc/debian_version', content: '11.9\n' },
+  ]);
+  const got = await detectOs(mixed.view);
+  assert.equal(got.os?.versionId, '12');
+  assert.equal(got.os?.release, undefined);
+  assert.equal(got.problems.length, 1);
+  assert.equal(got.problems[0]!.path, '/etc/debian_version');
+  assert.match(got.problems[0]!.message, /debian_version says 11\.9 but os-release says VERSION_ID=12/);
+
+  // Not Debian itself: Ubuntu's /etc/debian_version names the Debian it branched from.
+  const ubuntu = await view([
+    { name: 'etc/os-release', content: fixture('ubuntu-22.04.os-release') },
+    { name: 'etc/debian_version', content: 'bookworm/sid\n' },
+  ]);
+  const u = await detectOs(ubuntu.view);
+  assert.equal(u.os?.versionId, '22.04');
+  assert.equal(u.os?.release, undefined);
+});
+
 test('real distributions: Alpine, Ubuntu (codename, ID_LIKE), RHEL (quoted ID)', async () => {
   const cases: [string, object][] = [
     ['alpine-3.20.os-release', { id: 'alpine', versionId: '3.20.1', prettyName: 'Alpine Linux v3.20' }],
@@ -106,7 +157,7 @@ test('bad lines are located problems; the good ones still count', async () => {
 
 test('fallbacks: /etc/debian_version, /etc/alpine-release, /etc/redhat-release', async () => {
   const cases: [TarEntry[], object | undefined][] = [
-    [[{ name: 'etc/debian_version', content: '12.5\n' }], { id: 'debian', versionId: '12' }],
+    [[{ name: 'etc/debian_version', content: '12.5\n' }], { id: 'debian', versionId: '12', release: '12.5' }],
     [[{ name: 'etc/debian_version', content: 'trixie/sid\n' }], { id: 'debian', versionCodename: 'trixie' }],
     [[{ name: 'etc/alpine-release', content: '3.19.1\n' }], { id: 'alpine', versionId: '3.19.1' }],
     [
@@ -120,15 +171,16 @@ test('fallbacks: /etc/debian_version, /etc/alpine-release, /etc/redhat-release',
       ],
       { id: 'centos', versionId: '7', prettyName: 'CentOS Linux release 7.9.2009 (Core)' },
     ],
-    // os-release wins over the older files
+    // os-release wins over the older files (debian_version adds only the point release)
     [
       [
-        { name: 'etc/debian_version', content: '11.9\n' },
+        { name: 'etc/debian_version', content: '12.9\n' },
         { name: 'usr/lib/os-release', content: fixture('debian-12.os-release') },
       ],
       {
         id: 'debian',
         versionId: '12',
+        release: '12.9',
         versionCodename: 'bookworm',
         prettyName: 'Debian GNU/Linux 12 (bookworm)',
       },

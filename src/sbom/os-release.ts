@@ -36,7 +36,10 @@ export async function detectOs(files: FileResolver): Promise<OsDetection> {
     const { vars, errors } = parseOsRelease(file.text);
     for (const message of errors) problems.push(problem(file.rec, message));
     const os = fromVars(vars);
-    if (os) return { os, problems };
+    if (os) {
+      if (os.id === 'debian') await addDebianRelease(files, os, problems);
+      return { os, problems };
+    }
     problems.push(problem(file.rec, 'no ID= line: the file does not name the distribution'));
   }
   for (const f of FALLBACKS) {
@@ -166,14 +169,40 @@ export const OS_RELEASE_PATHS: readonly string[] = [
   ...FALLBACKS.map((f) => f.path),
 ];
 
-/** "12.5" → debian 12 (VERSION_ID is the major release); "bookworm/sid" → codename bookworm. */
+/**
+ * "12.5" → debian 12, release 12.5 (VERSION_ID is the major release, the advisories' ecosystem
+ * is `Debian:12`); "bookworm/sid" → codename bookworm (testing and unstable have no number).
+ */
 function debianVersion(text: string): OsInfo | undefined {
   const v = firstLine(text);
   const num = /^(\d+)(?:\.\d+)*$/.exec(v);
-  if (num) return { id: 'debian', versionId: num[1]! };
+  if (num) return { id: 'debian', versionId: num[1]!, release: v };
   const testing = /^([a-z]+)\/sid$/.exec(v);
   if (testing) return { id: 'debian', versionCodename: testing[1]! };
   return undefined;
+}
+
+/**
+ * Debian's os-release says only the major release (VERSION_ID="12"); the point release is in
+ * /etc/debian_version ("12.7"), where trivy reads its OS name from. A debian_version of another
+ * major release than os-release names is reported and left out: which one is right is unknown.
+ */
+async function addDebianRelease(files: FileResolver, os: OsInfo, problems: SbomProblem[]): Promise<void> {
+  const file = await readSmall(files, '/etc/debian_version', problems);
+  if (!file) return;
+  const found = debianVersion(file.text.trim());
+  if (found?.release === undefined) return; // "trixie/sid": a testing image has no point release
+  if (os.versionId !== undefined && found.versionId !== os.versionId) {
+    problems.push(
+      problem(
+        file.rec,
+        `debian_version says ${found.release} but os-release says VERSION_ID=${os.versionId}; using ${os.versionId}`,
+      ),
+    );
+    return;
+  }
+  os.versionId ??= found.versionId;
+  os.release = found.release;
 }
 
 const REDHAT_NAMES: readonly [RegExp, string][] = [

@@ -35,6 +35,8 @@ export const PROP = {
   imageLayerPrefix: 'vouch:image:layer:',
   directoryPath: 'vouch:directory:path',
   osCodename: 'vouch:os:versionCodename',
+  /** OsInfo.release: Debian's point release ('12.7'); the component's version stays VERSION_ID. */
+  osRelease: 'vouch:os:release',
   osIdLike: 'vouch:os:idLike',
 } as const;
 

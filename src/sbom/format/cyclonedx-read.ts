@@ -376,6 +376,8 @@ function trivySourceVersion(p: Map<string, string[]>): string | undefined {
 function osFrom(c: JsonObject, p: Map<string, string[]>): OsInfo {
   const os: OsInfo = { id: c.name as string };
   if (typeof c.version === 'string') os.versionId = c.version;
+  const release = one(p, PROP.osRelease);
+  if (release !== undefined) os.release = release;
   const codename = one(p, PROP.osCodename) ?? one(p, SYFT.osCodename);
   if (codename !== undefined) os.versionCodename = codename;
   const pretty = typeof c.description === 'string' ? c.description : one(p, SYFT.osPrettyName);

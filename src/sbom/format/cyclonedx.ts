@@ -132,6 +132,7 @@ function osComponent(sbom: Sbom, ref: string): Json {
   if (os.prettyName !== undefined) c.description = os.prettyName;
   const props: Property[] = [];
   if (os.versionCodename !== undefined) props.push({ name: PROP.osCodename, value: os.versionCodename });
+  if (os.release !== undefined) props.push({ name: PROP.osRelease, value: os.release });
   if (os.idLike && os.idLike.length > 0) props.push({ name: PROP.osIdLike, value: os.idLike.join(' ') });
   if (props.length > 0) c.properties = props;
   return c;

@@ -342,6 +342,7 @@ function osInfo(v: unknown): OsInfo | undefined {
   if (!isObject(v) || typeof v.id !== 'string') return undefined;
   const os: OsInfo = { id: v.id };
   if (typeof v.versionId === 'string') os.versionId = v.versionId;
+  if (typeof v.release === 'string') os.release = v.release;
   if (typeof v.versionCodename === 'string') os.versionCodename = v.versionCodename;
   if (typeof v.prettyName === 'string') os.prettyName = v.prettyName;
   if (Array.isArray(v.idLike) && v.idLike.every((x) => typeof x === 'string')) os.idLike = v.idLike;

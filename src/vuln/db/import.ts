@@ -68,7 +68,10 @@ export interface ImportOptions {
   checked?: CheckedSource[];
   /** How many problems the result lists (all are counted); default 20. */
   maxProblems?: number;
-  /** Decode worker threads; default: one per CPU (at most 4) from ~10,000 zip members or ~3,000 files, else none. */
+  /**
+   * Decode worker threads besides the importing thread, which decodes too; default: one per CPU
+   * but one (at most 4) from ~10,000 zip members or ~3,000 files, else none.
+   */
   workers?: number;
   onProgress?: (p: ImportProgress) => void;
   /** The clock (tests). */
@@ -111,9 +114,12 @@ export function failedSource(e: unknown): string | undefined {
 /** Sorted relative paths of the *.json files under `root`, symlinks not followed. */
 async function listJson(root: string): Promise<string[]> {
   const entries = await readdir(root, { recursive: true, withFileTypes: true });
-  const files = entries
-    .filter((d) => d.isFile() && d.name.endsWith('.json'))
-    .map((d) => relative(root, join(d.parentPath, d.name)));
+  const files: string[] = [];
+  for (const d of entries) {
+    if (!d.isFile() || !d.name.endsWith('.json')) continue;
+    // Most records sit directly in `root`: no path arithmetic for them.
+    files.push(d.parentPath === root ? d.name : relative(root, join(d.parentPath, d.name)));
+  }
   // Code-unit order: the same on every machine and locale.
   return files.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
@@ -154,7 +160,8 @@ async function planPath(src: ImportSource, path: string): Promise<Plan> {
   if (st.isDirectory()) {
     const files = await listJson(path);
     return {
-      tasks: chunk(files, 256).map((f) => ({ kind: 'files', root: path, files: f })),
+      // Small tasks: the importing thread and the workers share them out evenly to the end.
+      tasks: chunk(files, 128).map((f) => ({ kind: 'files', root: path, files: f })),
       total: files.length,
       listing: files,
     };
@@ -209,8 +216,9 @@ export async function importOsv(
       throw e;
     }
   }
-  // Workers cost ~0.1 s to start; they pay off from ~10,000 zip members or ~3,000 files (a file
-  // costs about three members: read, hash and compress it; a zip member's deflate is reused).
+  // A worker costs ~40 ms of CPU to start; workers pay off from ~10,000 zip members or ~3,000
+  // files (a file costs about three members: read, hash and compress it; a zip member's deflate
+  // is reused). This thread decodes too (see pool.ts), so one CPU is left for it.
   const work = [...plans.values()].reduce((n, p) => n + p.total * (p.listing ? 3 : 1), 0);
   const bigInput = work >= AUTO_WORKERS_FROM;
   const temp = tempPathFor(dbPath);
@@ -220,7 +228,22 @@ export async function importOsv(
   } catch (e) {
     throw new VouchError('IO_ERROR', `cannot create ${temp}: ${(e as Error).message}`, { cause: e });
   }
-  const pool = new DecodePool(o.workers ?? (bigInput ? Math.min(4, availableParallelism()) : 0));
+  const pool = new DecodePool(o.workers ?? (bigInput ? Math.min(4, availableParallelism() - 1) : 0));
+  // Consecutive path inputs decode as one run, so the workers never drain between them.
+  const runs = new Map<ImportSource, AsyncGenerator<DecodeBatch>>();
+  for (let i = 0; i < sources.length; ) {
+    let j = i;
+    while (j < sources.length && !sources[j]!.entries) j++;
+    if (j > i) {
+      const group = sources.slice(i, j);
+      const run = pool.run(
+        group.flatMap((s) => plans.get(s)!.tasks),
+        o.signal,
+      );
+      for (const s of group) runs.set(s, run);
+    }
+    i = Math.max(j, i + 1);
+  }
   const stats = { read: 0, inserted: 0, replaced: 0, ignored: 0, problemCount: 0 };
   const problems: ImportProblem[] = [];
   const maxProblems = o.maxProblems ?? 20;
@@ -322,8 +345,13 @@ export async function importOsv(
           digest ??= h.digest('hex');
         } else {
           const plan = plans.get(src)!;
+          const run = runs.get(src)!;
           const listing: string[] = [];
-          for await (const b of pool.run(plan.tasks, o.signal)) {
+          // This source's batches are the run's next plan.tasks.length ones.
+          for (let t = 0; t < plan.tasks.length; t++) {
+            const next = await run.next();
+            if (next.done) throw new VouchError('INTERNAL', `decoding ${src.location} ended early`);
+            const b = next.value;
             onBatch(b);
             if (b.hashes) listing.push(...b.hashes);
             progress(plan.total);
@@ -449,17 +477,17 @@ function writeMeta(db: DatabaseSync, importedAt: string): void {
     .all() as { ecosystem: string; n: number }[]) {
     ecosystems[r.ecosystem] = r.n;
   }
-  // The logical content: every id with its modified time (and withdrawal), in id order.
+  // The logical content: every id with its modified time (and withdrawal), in id order. SQLite
+  // joins each line, and rows come as arrays where node:sqlite can (Node 24): half the time of
+  // an object per row.
   const h = createHash('sha256');
   let text = '';
-  for (const r of db
-    .prepare('SELECT id, modified, withdrawn FROM records ORDER BY id')
-    .iterate() as Iterable<{
-    id: string;
-    modified: string;
-    withdrawn: string | null;
-  }>) {
-    text += `${r.id}\t${r.modified}\t${r.withdrawn ?? ''}\n`;
+  const lines = db.prepare(
+    "SELECT id || char(9) || modified || char(9) || coalesce(withdrawn, '') || char(10) AS line FROM records ORDER BY id",
+  );
+  lines.setReturnArrays?.(true);
+  for (const r of lines.iterate() as Iterable<[string] | { line: string }>) {
+    text += Array.isArray(r) ? r[0] : r.line;
     if (text.length > 65536) {
       h.update(text);
       text = '';
