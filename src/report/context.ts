@@ -16,6 +16,20 @@ export interface UnknownPackage {
   reason: string;
 }
 
+/** A package the matcher left undecided or skipped, as the report lists it (record named first). */
+export function undecidedPackage(u: {
+  package: Sbom['packages'][number];
+  reason: string;
+  record?: string;
+}): UnknownPackage {
+  return {
+    name: u.package.name,
+    version: u.package.version,
+    purl: u.package.purl,
+    reason: u.record ? `${u.record}: ${u.reason}` : u.reason,
+  };
+}
+
 export interface ReportPolicy {
   severities: Severity[];
   ignoreUnfixed: boolean;

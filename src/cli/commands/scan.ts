@@ -23,7 +23,7 @@ import {
   serializeSarif,
   serializeTrivyJson,
   toTable,
-  type UnknownPackage,
+  undecidedPackage,
 } from '../../report/index.ts';
 import { catalogDirectory, catalogImage } from '../../sbom/catalog.ts';
 import { DEFAULT_MAX_SBOM_BYTES, detectSbomFormat, readSbom } from '../../sbom/format/index.ts';
@@ -363,18 +363,8 @@ export const scanCommand: Command = {
         severityPrecedence: parseSeverityPrecedence(o.severitySources),
       });
       const findings: Finding[] = matched.findings;
-      const undecided = (u: {
-        package: Sbom['packages'][number];
-        reason: string;
-        record?: string;
-      }): UnknownPackage => ({
-        name: u.package.name,
-        version: u.package.version,
-        purl: u.package.purl,
-        reason: u.record ? `${u.record}: ${u.reason}` : u.reason,
-      });
-      const unknown = matched.unknown.map(undecided);
-      const skipped = matched.skipped.map(undecided);
+      const unknown = matched.unknown.map(undecidedPackage);
+      const skipped = matched.skipped.map(undecidedPackage);
 
       const result = evaluateGate(
         findings,

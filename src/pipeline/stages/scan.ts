@@ -14,7 +14,7 @@ import {
   loadVexFiles,
   severityCounts,
 } from '../../gate/index.ts';
-import { type ReportContext, serializeTrivyJson, type UnknownPackage } from '../../report/index.ts';
+import { type ReportContext, serializeTrivyJson, undecidedPackage } from '../../report/index.ts';
 import { catalogImage } from '../../sbom/catalog.ts';
 import type { Sbom } from '../../sbom/model.ts';
 import { writeFileAtomic } from '../../util/atomic.ts';
@@ -101,16 +101,6 @@ export async function scanStage(ctx: StageContext): Promise<StageResult> {
         },
         gateTargetFromSbom(sbom),
       );
-      const undecided = (u: {
-        package: Sbom['packages'][number];
-        reason: string;
-        record?: string;
-      }): UnknownPackage => ({
-        name: u.package.name,
-        version: u.package.version,
-        purl: u.package.purl,
-        reason: u.record ? `${u.record}: ${u.reason}` : u.reason,
-      });
       const report: ReportContext = {
         artifactName: `${ctx.config.image.name}:${tag}`,
         artifactType: 'container_image',
@@ -132,8 +122,8 @@ export async function scanStage(ctx: StageContext): Promise<StageResult> {
           policyDigest,
           evaluatedOn: now.toISOString().slice(0, 10),
         },
-        unknown: matched.unknown.map(undecided),
-        skipped: matched.skipped.map(undecided),
+        unknown: matched.unknown.map(undecidedPackage),
+        skipped: matched.skipped.map(undecidedPackage),
       };
       const text = serializeTrivyJson(result, report);
       const file = ctx.work.files(arch).scan;
