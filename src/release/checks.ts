@@ -201,7 +201,12 @@ export function checkImageVuln(
       scanner?: { uri?: unknown; version?: unknown };
       metadata?: { scanFinishedOn?: unknown };
     };
-    const scanner = [str(p.scanner?.uri), str(p.scanner?.version)].filter((s) => s !== undefined).join(' ');
+    // the scanner URI is often a purl that already carries the version (pkg:generic/vouch@0.1.0)
+    const uri = str(p.scanner?.uri);
+    const version = str(p.scanner?.version);
+    const scanner = [uri, version && !uri?.endsWith(`@${version}`) ? version : undefined]
+      .filter((s) => s !== undefined)
+      .join(' ');
     const finished = str(p.metadata?.scanFinishedOn);
     return {
       detail: `${scanner || 'scanner not named'}${finished ? `, finished ${finished}` : ''} (${a.scheme} ${a.location})`,

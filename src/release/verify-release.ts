@@ -141,8 +141,10 @@ export async function verifyRelease(target: ReleaseTarget, o: ReleaseOptions): P
   const subjects: SubjectResult[] = [];
   const pending: PendingSbom[] = [];
   if (shape.kind === 'image') {
-    const platform = formatPlatform(await imagePlatform(store, root, undefined, o));
-    subjects.push(await checkImage(store, root, platform, target, o, pending));
+    // a config that cannot be read (tampered, missing) is a failed check, not an exception
+    const { platforms, check } = await indexPlatforms(store, [{ ...target.image, platform: undefined }], o);
+    const image = await checkImage(store, root, platforms[0]!, target, o, pending);
+    subjects.push(check.status === 'fail' ? { ...image, checks: [check, ...image.checks] } : image);
   } else {
     const { platforms, check } = await indexPlatforms(store, shape.entries, o);
     subjects.push({

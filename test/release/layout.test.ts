@@ -3,7 +3,7 @@
  * node:crypto key, checked as a consumer would; every failure case asserts its check and code.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -362,4 +362,25 @@ test("an index's own provenance, when it has one, must pass too", async () => {
   failed(check(r, 'index', 'provenance'), 'PROVENANCE_MISMATCH', /evil\/fork/);
   assert.equal(check(r, 'linux/amd64', 'provenance').status, 'pass');
   assert.equal(check(r, 'linux/arm64/v8', 'provenance').status, 'pass');
+});
+
+test('a tampered config blob is a failed check with its code, not an exception', async () => {
+  const layout = join(dir, `img-${n++}`);
+  const img = await randomImage({ layerCount: 1 });
+  await writeLayout(layout, [{ descriptor: img.descriptor, tag: '1.0.0-amd64' }], img.blobs);
+  const t = await openImageTarget(`oci:${layout}:1.0.0-amd64`);
+  await publish(t.store, t.image, t.repository, { signing: { identity: { kind: 'key', key } } });
+  const manifest = JSON.parse(
+    await readFile(join(layout, 'blobs', 'sha256', t.image.digest.slice(7)), 'utf8'),
+  ) as { config: { digest: string } };
+  const configFile = join(layout, 'blobs', 'sha256', manifest.config.digest.slice(7));
+  const bytes = await readFile(configFile);
+  bytes[bytes.length - 2]! ^= 0x01;
+  await writeFile(configFile, bytes);
+  const r = await verifyRelease(t, { ...byKey, provenance: fromApp });
+  assert.equal(r.ok, false);
+  const platforms = r.subjects[0]?.checks.find((c) => c.check === 'platforms');
+  assert.ok(platforms, 'a platforms check is reported');
+  failed(platforms, 'DIGEST_MISMATCH');
+  assert.equal(r.subjects[0]?.checks.find((c) => c.check === 'signature')?.status, 'pass');
 });
