@@ -84,7 +84,7 @@ function topHelp(): string {
     '  docker://REF or REF         a registry, e.g. 127.0.0.1:5000/app:1.0 or debian@sha256:...',
     '',
     'Global options: --help, --version, --debug (show causes and stacks)',
-    'Exit codes: 0 success, 1 failure, 2 usage error, 4 scan gate failed, 70 internal error',
+    'Exit codes: 0 success, 1 failure, 2 usage error, 4 gate failed (scan, pipeline), 70 internal error',
     '',
     'Run `vouch <command> --help` for details.',
   ];
