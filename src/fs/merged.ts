@@ -32,10 +32,9 @@ import { type Digest, digestHex, parseDigest } from '../digest/digest.ts';
 import { verified } from '../digest/verify.ts';
 import { VouchError } from '../errors.ts';
 import { createAtomicWriteStream } from '../util/atomic.ts';
-import { globMatcher } from './glob.ts';
 import { baseName, parentOf } from './path.ts';
 import { layerTarOptions, readTar, TarBudget, type TarHeader, type TarLimits } from './tar.ts';
-import { childPath, childRecords, type Found, resolveNode, sortedNodes } from './tree.ts';
+import { childPath, type Found, resolveNode, TreeLookup } from './tree.ts';
 import type { FileRecord, LayerInput, Problem } from './types.ts';
 import { classifyWhiteout } from './whiteout.ts';
 
@@ -147,7 +146,7 @@ export class MergedView implements FileResolver {
   #spill: SpillFile | undefined;
   #count = 1;
   /** Every node sorted by path; computed once the view is complete. */
-  #sorted: Node[] | undefined;
+  readonly #lookup: TreeLookup<Node>;
 
   static async build(layers: readonly LayerInput[], opts: MergedViewOptions = {}): Promise<MergedView> {
     const view = new MergedView(layers, opts);
@@ -181,6 +180,7 @@ export class MergedView implements FileResolver {
       parent: undefined,
       children: new Map(),
     };
+    this.#lookup = new TreeLookup(this.#root);
     this.#cacheDir = opts.cacheDir;
   }
 
@@ -375,41 +375,28 @@ export class MergedView implements FileResolver {
     return node;
   }
 
-  #find(path: string, followLast: boolean): Node | undefined {
-    const f = this.#resolve(path, { create: false, followLast });
-    return f.ok ? f.node : undefined;
-  }
-
   async stat(path: string): Promise<FileRecord | undefined> {
-    return this.#find(path, true)?.rec;
+    return this.#lookup.stat(path);
   }
 
   async lstat(path: string): Promise<FileRecord | undefined> {
-    return this.#find(path, false)?.rec;
+    return this.#lookup.lstat(path);
   }
 
   async list(dir: string): Promise<FileRecord[]> {
-    return childRecords(this.#find(dir, true));
+    return this.#lookup.list(dir);
   }
 
   async *walk(): AsyncGenerator<FileRecord> {
-    for (const n of this.#nodes()) yield n.rec;
-  }
-
-  #nodes(): Node[] {
-    this.#sorted ??= sortedNodes(this.#root);
-    return this.#sorted;
+    for (const n of this.#lookup.nodes()) yield n.rec;
   }
 
   async glob(pattern: string): Promise<FileRecord[]> {
-    const match = globMatcher(pattern);
-    return this.#nodes()
-      .filter((n) => n !== this.#root && match(n.rec.path))
-      .map((n) => n.rec);
+    return this.#lookup.glob(pattern);
   }
 
   async realPath(path: string): Promise<string | undefined> {
-    return this.#find(path, true)?.rec.path;
+    return this.#lookup.realPath(path);
   }
 
   async readFile(path: string, opts: { maxBytes?: number } = {}): Promise<Uint8Array> {
@@ -495,7 +482,7 @@ export class MergedView implements FileResolver {
    */
   async prefetch(filter: (rec: FileRecord) => boolean = () => true): Promise<void> {
     const byLayer = new Map<number, Map<number, Content>>();
-    for (const n of this.#nodes()) {
+    for (const n of this.#lookup.nodes()) {
       const c = n.content;
       if (!c || c.kept || c.cached || c.spilled !== undefined || !filter(n.rec)) continue;
       const m = byLayer.get(c.layer) ?? new Map<number, Content>();
@@ -541,7 +528,7 @@ export class MergedView implements FileResolver {
     this.#cacheDir = undefined;
     this.#ownCache = false;
     this.#spill = undefined;
-    for (const n of this.#nodes()) {
+    for (const n of this.#lookup.nodes()) {
       if (n.content) {
         n.content.cached = undefined;
         n.content.spilled = undefined;

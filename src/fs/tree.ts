@@ -2,6 +2,7 @@
  * The in-memory path tree behind every FileResolver (the merged image view, a directory on
  * disk): symlink-aware resolution that never leaves the root, and sorted listings.
  */
+import { globMatcher } from './glob.ts';
 import { compareBytes, splitPath, toImagePath } from './path.ts';
 import type { FileRecord } from './types.ts';
 
@@ -77,4 +78,51 @@ export function childRecords<N extends TreeNode<N>>(node: N | undefined): FileRe
   if (!node?.children) return [];
   const children = node.children;
   return [...children.keys()].sort(compareBytes).map((k) => children.get(k)!.rec);
+}
+
+/**
+ * The read-only lookups of a FileResolver over a finished path tree (the merged image view,
+ * a directory on disk): one implementation, so both answer stat, list and glob alike.
+ */
+export class TreeLookup<N extends TreeNode<N>> {
+  readonly #root: N;
+  #sorted: N[] | undefined;
+
+  constructor(root: N) {
+    this.#root = root;
+  }
+
+  find(path: string, followLast: boolean): N | undefined {
+    const f = resolveNode(this.#root, path, { followLast });
+    return f.ok ? f.node : undefined;
+  }
+
+  /** Every node, sorted by path; computed once, on first use after the tree is built. */
+  nodes(): N[] {
+    this.#sorted ??= sortedNodes(this.#root);
+    return this.#sorted;
+  }
+
+  stat(path: string): FileRecord | undefined {
+    return this.find(path, true)?.rec;
+  }
+
+  lstat(path: string): FileRecord | undefined {
+    return this.find(path, false)?.rec;
+  }
+
+  list(dir: string): FileRecord[] {
+    return childRecords(this.find(dir, true));
+  }
+
+  glob(pattern: string): FileRecord[] {
+    const match = globMatcher(pattern);
+    return this.nodes()
+      .filter((n) => n !== this.#root && match(n.rec.path))
+      .map((n) => n.rec);
+  }
+
+  realPath(path: string): string | undefined {
+    return this.find(path, true)?.rec.path;
+  }
 }

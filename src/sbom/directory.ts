@@ -14,10 +14,9 @@ import { constants, type Stats } from 'node:fs';
 import { type FileHandle, lstat, open, readdir, readlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { VouchError } from '../errors.ts';
-import { globMatcher } from '../fs/glob.ts';
 import type { FileResolver } from '../fs/merged.ts';
 import { toImagePath } from '../fs/path.ts';
-import { childPath, childRecords, type Found, resolveNode, sortedNodes } from '../fs/tree.ts';
+import { childPath, type Found, resolveNode, TreeLookup } from '../fs/tree.ts';
 import type { FileRecord } from '../fs/types.ts';
 
 export interface DirectoryOptions {
@@ -57,7 +56,7 @@ export class DirectoryView implements FileResolver {
   readonly problems: DirectoryProblem[] = [];
   readonly #root: Node;
   #count = 1;
-  #sorted: Node[] | undefined;
+  readonly #lookup: TreeLookup<Node>;
 
   static async build(root: string, o: DirectoryOptions = {}): Promise<DirectoryView> {
     const abs = resolve(root);
@@ -84,6 +83,7 @@ export class DirectoryView implements FileResolver {
       dev: st.dev,
       ino: st.ino,
     };
+    this.#lookup = new TreeLookup(this.#root);
   }
 
   /** Number of paths indexed, the root included. */
@@ -151,41 +151,28 @@ export class DirectoryView implements FileResolver {
     return resolveNode(this.#root, path, { followLast });
   }
 
-  #find(path: string, followLast: boolean): Node | undefined {
-    const f = this.#resolve(path, followLast);
-    return f.ok ? f.node : undefined;
-  }
-
   async stat(path: string): Promise<FileRecord | undefined> {
-    return this.#find(path, true)?.rec;
+    return this.#lookup.stat(path);
   }
 
   async lstat(path: string): Promise<FileRecord | undefined> {
-    return this.#find(path, false)?.rec;
+    return this.#lookup.lstat(path);
   }
 
   async list(dir: string): Promise<FileRecord[]> {
-    return childRecords(this.#find(dir, true));
+    return this.#lookup.list(dir);
   }
 
   async *walk(): AsyncGenerator<FileRecord> {
-    for (const n of this.#nodes()) yield n.rec;
-  }
-
-  #nodes(): Node[] {
-    this.#sorted ??= sortedNodes(this.#root);
-    return this.#sorted;
+    for (const n of this.#lookup.nodes()) yield n.rec;
   }
 
   async glob(pattern: string): Promise<FileRecord[]> {
-    const match = globMatcher(pattern);
-    return this.#nodes()
-      .filter((n) => n !== this.#root && match(n.rec.path))
-      .map((n) => n.rec);
+    return this.#lookup.glob(pattern);
   }
 
   async realPath(path: string): Promise<string | undefined> {
-    return this.#find(path, true)?.rec.path;
+    return this.#lookup.realPath(path);
   }
 
   async readFile(path: string, opts: { maxBytes?: number } = {}): Promise<Uint8Array> {
